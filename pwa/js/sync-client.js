@@ -1,0 +1,201 @@
+/**
+ * The one sync flusher: POST /api/sync with the outbox, store what comes back, repeat while the
+ * server has more. Runs on demand, on `online`, at start and on a timer; never two at once.
+ * The store (db.js, or a fake in tests) is injected so this file has no IndexedDB code.
+ */
+import { isoWithOffset } from "./format.js";
+import { MAX_BATCH, nextBatch, wireMutation } from "./outbox-rules.js";
+
+export const PROTOCOL = 1;
+const MAX_ROUNDS = 500; // pull pages of 200 residents: far beyond one officer's caseload
+const MAX_GAPS = 3;
+const PULL_EVERY_MS = 10 * 60 * 1000;
+
+/** gzip a string with CompressionStream; null where the browser lacks it. */
+export async function gzipText(text) {
+  if (typeof CompressionStream !== "function") return null;
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** Push/pull client; emits "progress", "changed", "signed-out" and "finished" events. */
+export class SyncClient extends EventTarget {
+  constructor({ store, fetchImpl, now = () => new Date(), appVersion = "cah-pwa", endpoint = "/api/sync", timeoutMs = 120000, gzip = true }) {
+    super();
+    this.store = store;
+    this.fetch = fetchImpl ?? ((...a) => globalThis.fetch(...a));
+    this.now = now;
+    this.appVersion = String(appVersion).slice(0, 40);
+    this.endpoint = endpoint;
+    this.timeoutMs = timeoutMs;
+    this.gzip = gzip;
+    this.current = null; // the running flush promise: the lock
+    this.paused = false;
+    this.timer = null;
+  }
+
+  /** True while a flush is running. */
+  get running() {
+    return this.current !== null;
+  }
+
+  /** Run one sync, or join the one already running. Resolves with {status, …}. */
+  flush(reason = "manual") {
+    if (this.current) return this.current;
+    if (this.paused) return Promise.resolve({ status: "paused" });
+    this.current = this.#run(reason)
+      .catch((err) => ({ status: "error", message: err?.message || String(err) }))
+      .then((result) => {
+        this.current = null;
+        this.dispatchEvent(new CustomEvent("finished", { detail: result }));
+        return result;
+      });
+    return this.current;
+  }
+
+  /** Stop starting new syncs (before an app update); resolves once the running one ended. */
+  async pause() {
+    this.paused = true;
+    if (this.current) await this.current;
+  }
+
+  /** Allow syncs again. */
+  resume() {
+    this.paused = false;
+  }
+
+  /** Sync at start, whenever the phone comes online, and on a timer. */
+  start({ intervalMs = 60000 } = {}) {
+    if (this.timer) return;
+    this.onOnline = () => this.flush("online");
+    globalThis.addEventListener?.("online", this.onOnline);
+    this.timer = setInterval(() => this.#tick(), intervalMs);
+    if (globalThis.navigator?.onLine !== false) this.flush("start");
+  }
+
+  /** Undo start(). */
+  stop() {
+    clearInterval(this.timer);
+    this.timer = null;
+    globalThis.removeEventListener?.("online", this.onOnline);
+  }
+
+  async #tick() {
+    if (this.current || this.paused || globalThis.navigator?.onLine === false) return;
+    const [session, outbox] = [await this.store.getSession(), await this.store.getOutbox()];
+    if (!session?.token) return;
+    const lastSync = Date.parse(session.last_sync_at || "") || 0;
+    // Pushing is urgent; pulling only now and then, to spare the officer's data plan.
+    if (outbox.length || this.now().getTime() - lastSync > PULL_EVERY_MS) this.flush("timer");
+  }
+
+  #progress(detail) {
+    this.dispatchEvent(new CustomEvent("progress", { detail }));
+  }
+
+  async #post(token, body) {
+    const json = JSON.stringify(body);
+    const headers = { "Content-Type": "application/json", Authorization: `Bearer ${token}`, Accept: "application/json" };
+    let payload = json;
+    if (this.gzip) {
+      const zipped = await gzipText(json);
+      if (zipped) {
+        payload = zipped;
+        headers["Content-Encoding"] = "gzip";
+      }
+    }
+    const controller = typeof AbortController === "function" ? new AbortController() : null;
+    const timer = controller ? setTimeout(() => controller.abort(), this.timeoutMs) : null;
+    try {
+      return await this.fetch(this.endpoint, {
+        method: "POST", headers, body: payload, signal: controller?.signal, cache: "no-store", credentials: "omit",
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #fail(status, code, message) {
+    await this.store.noteSyncError({ code, message, at: this.now().toISOString() });
+    return { status, code, message };
+  }
+
+  async #run(reason) {
+    const startOutbox = await this.store.getOutbox();
+    let total = startOutbox.length;
+    let done = 0;
+    let received = 0;
+    let rejected = 0;
+    let gaps = 0;
+    let batchSize = MAX_BATCH;
+    this.#progress({ phase: "push", done, total, reason });
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const session = await this.store.getSession();
+      if (!session?.token) return { status: "signed_out" };
+      const outbox = await this.store.getOutbox();
+      const batch = nextBatch(outbox, batchSize);
+      total = Math.max(total, done + outbox.length);
+      const body = {
+        protocol: PROTOCOL,
+        client_id: session.client_id,
+        app_version: this.appVersion,
+        sent_at: isoWithOffset(this.now()),
+        cursor: session.cursor ?? null,
+        mutations: outbox.length ? batch.map(wireMutation) : [],
+      };
+      let response;
+      try {
+        response = await this.#post(session.token, body);
+      } catch {
+        return this.#fail("offline", "network", "Tidak ada sambungan ke server. Data tetap di HP dan dikirim nanti.");
+      }
+      const data = await readJson(response);
+      const code = data?.code;
+      if (response.status === 200 && data) {
+        const plan = await this.store.applySyncResponse(data, this.now().toISOString());
+        done += plan.counts.acknowledged;
+        rejected += plan.counts.rejected;
+        received += data.changes?.residents?.length ?? 0;
+        this.#progress({ phase: data.more ? "pull" : "push", done, total, received });
+        this.dispatchEvent(new CustomEvent("changed", { detail: plan.counts }));
+        if (body.mutations.length && plan.counts.acknowledged === 0) {
+          return this.#fail("error", "not_acknowledged", "Server tidak mengakui data yang dikirim. Coba lagi nanti.");
+        }
+        // Entries beyond this batch, or saved while the request was in flight, go out now too.
+        const moreToPush = (await this.store.getOutbox()).length > 0;
+        if (!data.more && !moreToPush) return { status: "ok", done, total, received, rejected, clockSkew: Boolean(data.clock_skew_flagged) };
+        continue;
+      }
+      if (response.status === 409 && code === "mutation_gap") {
+        gaps += 1;
+        if (gaps > MAX_GAPS) return this.#fail("error", code, "Nomor data tidak cocok dengan server. Hubungi operator.");
+        await this.store.applyGap(Number(data.last_mutation_id ?? 0));
+        continue;
+      }
+      if (response.status === 413 && batchSize > 1) {
+        batchSize = Math.ceil(Math.min(batchSize, batch.length) / 2); // smaller requests, same order
+        continue;
+      }
+      if (response.status === 401 || (response.status === 403 && (code === "client_mismatch" || code === "wrong_role"))) {
+        const message = data?.message || "Sesi perangkat tidak berlaku lagi. Silakan masuk lagi.";
+        // Keep the outbox: the officer logs in again and the same records are sent.
+        await this.store.signOut({ keepData: true, reason: code || "unauthorized", message });
+        this.dispatchEvent(new CustomEvent("signed-out", { detail: { code, message } }));
+        return { status: "signed_out", code, message };
+      }
+      if (response.status >= 500 || !data) {
+        return this.#fail("error", code || `http_${response.status}`, "Server sedang bermasalah. Data tetap di HP dan dikirim nanti.");
+      }
+      return this.#fail("error", code || `http_${response.status}`, data.message || "Sinkronisasi gagal.");
+    }
+    return this.#fail("error", "too_many_rounds", "Sinkronisasi belum selesai; akan dilanjutkan nanti.");
+  }
+}

@@ -1,0 +1,171 @@
+"""The `pakkedes` command: init, create-user, serve, demo."""
+import os
+import uuid
+
+import click
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ROLES, Assignment, User, Wilayah
+from .wilayah import load_wilayah, normalise_code
+
+DEMO_USERS = (
+    # username, password, full name, role, desa codes
+    ("camat", "demo-camat", "Camat Batumandi (demo)", "camat", ()),
+    ("operator", "demo-operator", "Operator Kecamatan (demo)", "operator", ()),
+    ("petugas", "demo-petugas", "Petugas Pokja I (demo)", "petugas",
+     ("6311042005", "6311042001", "6311042002")),
+)
+
+
+def init_database():
+    """Create missing tables and load or refresh the wilayah."""
+    db.create_all()
+    added = load_wilayah(db.session)
+    db.session.commit()
+    return added
+
+
+def create_user(username, password, role, kecamatan, desa_codes=(), full_name=None):
+    """Create (or update) a user of one kecamatan; returns the user."""
+    if role not in ROLES:
+        raise click.BadParameter(f"peran harus salah satu dari {', '.join(ROLES)}")
+    kecamatan = normalise_code(kecamatan)
+    kec = db.session.get(Wilayah, kecamatan)
+    if kec is None or kec.level != "kecamatan":
+        raise click.BadParameter(f"kode kecamatan {kecamatan} tidak dikenal")
+    codes = [normalise_code(c) for c in desa_codes]
+    for code in codes:
+        desa = db.session.get(Wilayah, code)
+        if desa is None or desa.parent_code != kecamatan:
+            raise click.BadParameter(f"desa {code} bukan bagian dari kecamatan {kecamatan}")
+    if len(password) < 8:
+        raise click.BadParameter("kata sandi minimal 8 karakter")
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        user = User(username=username)
+        db.session.add(user)
+    user.full_name = full_name or user.full_name or username
+    user.role, user.kecamatan_code, user.active = role, kecamatan, True
+    user.set_password(password)
+    user.assignments = [Assignment(desa_code=c) for c in dict.fromkeys(codes)]
+    db.session.commit()
+    return user
+
+
+def _app():
+    from . import create_app
+    return create_app()
+
+
+@click.group()
+def main():
+    """CAH — aplikasi lapangan PAK KEDES."""
+
+
+@main.command("init")
+def init_command():
+    """Create or upgrade the database and load the wilayah."""
+    app = _app()
+    with app.app_context():
+        added = init_database()
+        click.echo(f"Basis data siap ({db.engine.url.render_as_string(hide_password=True)}); "
+                   f"{added} wilayah baru dimuat.")
+
+
+@main.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--kecamatan", required=True, help="Kode kecamatan, mis. 63.11.04")
+@click.option("--desa", multiple=True, help="Kode desa tugas (boleh diulang)")
+@click.option("--full-name", default=None, help="Nama lengkap yang ditampilkan")
+def create_user_command(username, role, kecamatan, desa, full_name):
+    """Create a user; the password comes from CAH_PASSWORD or is asked for."""
+    password = os.environ.get("CAH_PASSWORD") or click.prompt(
+        "Kata sandi", hide_input=True, confirmation_prompt=True)
+    app = _app()
+    with app.app_context():
+        init_database()
+        user = create_user(username, password, role, kecamatan, desa, full_name)
+        click.echo(f"Pengguna {user.username} ({user.role}) siap, {len(desa)} desa tugas.")
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(host, port, workers):
+    """Serve CAH with gunicorn (a production WSGI server)."""
+    app = _app()
+    with app.app_context():
+        init_database()
+    run_gunicorn(app, host, port, workers)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def demo_command(host, port):
+    """Init + demo users and residents + serve at http://localhost:PORT."""
+    app = _app()
+    with app.app_context():
+        init_database()
+        for username, password, full_name, role, desa in DEMO_USERS:
+            create_user(username, password, role, "631104", desa, full_name)
+        seeded = seed_demo_residents()
+    click.echo(f"Data demo siap ({seeded} penduduk contoh baru). Buka http://localhost:{port}/ "
+               f"(camat / demo-camat) atau http://localhost:{port}/app/ (petugas / demo-petugas).")
+    run_gunicorn(app, host, port, 1)
+
+
+def seed_demo_residents():
+    """Register a few synthetic residents through the real sync engine; idempotent."""
+    from sync.engine import SyncActor, process_sync
+    from sync.models import Client
+
+    from .demo import demo_mutations
+    from .models import utcnow
+
+    user = db.session.execute(select(User).where(User.username == "petugas")).scalar_one()
+    client_id = str(uuid.UUID(int=user.id))  # a fixed seed client: re-running applies nothing
+    client = db.session.get(Client, client_id)
+    if client is None:
+        client = Client(client_id=client_id, user_id=user.id, device_label="data demo",
+                        token_hash=uuid.uuid4().hex + uuid.uuid4().hex, last_mutation_id=0,
+                        created_at=utcnow(), revoked_at=utcnow())
+        db.session.add(client)
+        db.session.flush()
+    actor = SyncActor(user_id=user.id, username=user.username, role=user.role,
+                      kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes)
+    body = {"protocol": 1, "client_id": client_id, "app_version": "demo",
+            "sent_at": utcnow().isoformat(), "cursor": None, "mutations": demo_mutations()}
+    result = process_sync(db.session, actor=actor, client=client, body=body, now=utcnow())
+    db.session.commit()
+    return sum(1 for r in result["results"] if r["status"] == "applied")
+
+
+def run_gunicorn(app, host, port, workers):
+    """Run the app under gunicorn in this process."""
+    from gunicorn.app.base import BaseApplication
+
+    with app.app_context():
+        db.engine.dispose()  # workers are forked: none may inherit the parent's connections
+
+    class _Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("accesslog", "-")
+            # Paths only: query strings could carry names typed into the search box.
+            self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms')
+
+        def load(self):
+            return app
+
+    _Server().run()
+
+
+if __name__ == "__main__":
+    main()

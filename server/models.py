@@ -1,0 +1,104 @@
+"""Server-side tables: wilayah, users, officer-desa assignments, login failures, audit."""
+from datetime import datetime, timezone
+
+from flask import current_app
+from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, Boolean, JSON
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+ROLES = ("petugas", "camat", "operator")
+ROLE_LABELS = {"petugas": "Petugas", "camat": "Camat", "operator": "Operator"}
+LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa", "kelurahan")
+
+
+def utcnow():
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Wilayah(db.Model):
+    """A Kemendagri region: provinsi, kabupaten, kecamatan, desa or kelurahan."""
+
+    __tablename__ = "wilayah"
+    code: Mapped[str] = mapped_column(String(10), primary_key=True)  # digits only
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10), index=True)
+    parent_code: Mapped[str | None] = mapped_column(
+        String(10), ForeignKey("wilayah.code"), index=True)
+
+    @property
+    def dotted_code(self):
+        """The code as Kemendagri writes it, e.g. 63.11.04.2005."""
+        c = self.code
+        parts = [c[:2], c[2:4], c[4:6], c[6:]]
+        return ".".join(p for p in parts if p)
+
+
+class User(db.Model):
+    """A person who logs in: a field officer, the camat or an operator of one kecamatan."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    kecamatan_code: Mapped[str] = mapped_column(String(10), ForeignKey("wilayah.code"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    kecamatan: Mapped[Wilayah] = relationship(foreign_keys=[kecamatan_code])
+    assignments: Mapped[list["Assignment"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan")
+
+    def set_password(self, password):
+        """Store a salted hash of the password, never the password."""
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password):
+        """True when the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def desa_codes(self):
+        """Codes of the desa this officer is assigned to."""
+        return frozenset(a.desa_code for a in self.assignments)
+
+
+class Assignment(db.Model):
+    """An officer assigned to work in one desa."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("user_id", "desa_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    desa_code: Mapped[str] = mapped_column(String(10), ForeignKey("wilayah.code"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="assignments")
+    desa: Mapped[Wilayah] = relationship()
+
+
+class LoginFailure(db.Model):
+    """A failed login, kept briefly to rate-limit password guessing."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)  # hash of username + address
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class AuditEntry(db.Model):
+    """Who saw or changed what, and when (personal data access is logged, PDP law)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kecamatan_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(80))
+    details: Mapped[dict | None] = mapped_column(JSON)

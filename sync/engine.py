@@ -1,0 +1,208 @@
+"""process_sync: validate the envelope, apply mutations in id order, then pull (protocol v1)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .errors import ClientMismatch, EnvelopeError, MutationGap
+from .handlers import HANDLERS, MSG_BAD_TIME, MutationContext, NothingToChange, Rejection
+from .models import Client, RejectedMutation, as_utc
+from .pull import DEFAULT_PAGE_SIZE, pull_changes
+from .schemas import MAX_MUTATIONS, SyncRequestSchema, flatten_errors, iso_utc
+
+CLOCK_SKEW_LIMIT_SECONDS = 10 * 60
+
+MSG_MALFORMED = "Format permintaan sinkronisasi tidak valid. Perbarui aplikasi."
+MSG_TOO_MANY = f"Terlalu banyak perubahan dalam satu kiriman (paling banyak {MAX_MUTATIONS})."
+
+_REQUEST_SCHEMA = SyncRequestSchema()
+_CLIENTS = Client.__table__
+
+
+@dataclass(frozen=True)
+class SyncActor:
+    """The officer behind the device token, with the desa they are assigned to."""
+
+    user_id: int
+    username: str
+    role: str
+    kecamatan_code: str
+    desa_codes: frozenset[str]
+
+
+def process_sync(
+    session: Session,
+    *,
+    actor: SyncActor,
+    client: Client,
+    body: Any,
+    now: datetime,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> dict[str, Any]:
+    """Apply one sync request and return the 200 body; flushes, never commits (see module doc)."""
+    now = as_utc(now)
+    request = _load_envelope(body)
+    if str(request["client_id"]) != client.client_id.lower():
+        raise ClientMismatch()
+    _refuse_unknown_names(request["mutations"])
+
+    _lock_client(session, client)
+    _record_clock(client, request, now)
+    results = _apply_mutations(session, actor, client, request["mutations"], now)
+
+    page = pull_changes(session, actor.desa_codes, request["cursor"], page_size)
+    session.flush()
+    return {
+        "last_mutation_id": client.last_mutation_id,
+        "results": results,
+        "cursor": page.cursor,
+        "more": page.more,
+        "changes": {"residents": page.residents, "removed": []},
+        "server_time": iso_utc(now),
+        "clock_skew_flagged": client.clock_skew_flagged,
+    }
+
+
+def _load_envelope(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise EnvelopeError("validation_error", MSG_MALFORMED, {"_schema": "Harus berupa objek JSON."})
+    mutations = body.get("mutations")
+    if isinstance(mutations, list) and len(mutations) > MAX_MUTATIONS:
+        raise EnvelopeError("payload_too_large", MSG_TOO_MANY, {"mutations": MSG_TOO_MANY})
+    try:
+        request = _REQUEST_SCHEMA.load(body)
+    except ValidationError as exc:
+        raise EnvelopeError("validation_error", MSG_MALFORMED, flatten_errors(exc.messages)) from None
+    seen: set[int] = set()
+    for index, mutation in enumerate(request["mutations"]):
+        if mutation["id"] in seen:
+            raise EnvelopeError("validation_error", MSG_MALFORMED, {
+                f"mutations.{index}.id": f"Nomor perubahan {mutation['id']} terkirim dua kali."})
+        seen.add(mutation["id"])
+    return request
+
+
+def _refuse_unknown_names(mutations: list[dict]) -> None:
+    # Checked for the whole request before anything is applied: an older server must not
+    # apply half of a batch whose later part it cannot understand (ids must stay in order).
+    fields = {
+        f"mutations.{index}.name": f"Jenis perubahan '{m['name']}' tidak dikenal server ini."
+        for index, m in enumerate(mutations)
+        if m["name"] not in HANDLERS
+    }
+    if fields:
+        raise EnvelopeError(
+            "unknown_mutation",
+            "Server belum mengenal jenis perubahan dari aplikasi ini. Hubungi operator kecamatan.",
+            fields,
+        )
+
+
+def _lock_client(session: Session, client: Client) -> None:
+    """Lock the client row (and start a real transaction) before reading last_mutation_id."""
+    session.flush()
+    # A no-op UPDATE rather than SELECT ... FOR UPDATE: on PostgreSQL it takes the row lock,
+    # so two concurrent syncs of one phone cannot both apply mutation n; on SQLite it makes
+    # pysqlite emit BEGIN, without which the first SAVEPOINT would open (and its RELEASE
+    # commit) the transaction. Lock order is always client row → counter row: no deadlock.
+    session.execute(
+        update(_CLIENTS)
+        .where(_CLIENTS.c.client_id == client.client_id)
+        .values(last_mutation_id=_CLIENTS.c.last_mutation_id)
+    )
+    session.refresh(client)
+
+
+def _record_clock(client: Client, request: dict[str, Any], now: datetime) -> None:
+    sent_at = as_utc(request["sent_at"])
+    skew = round((sent_at - now).total_seconds())  # positive: the phone's clock is ahead
+    client.last_sent_at = sent_at
+    client.last_sync_at = now
+    client.clock_skew_seconds = skew
+    client.clock_skew_flagged = abs(skew) > CLOCK_SKEW_LIMIT_SECONDS
+    client.app_version = request["app_version"]
+
+
+def _apply_mutations(
+    session: Session, actor: SyncActor, client: Client, mutations: list[dict], now: datetime
+) -> list[dict[str, Any]]:
+    last = client.last_mutation_id
+    earlier = _stored_rejections(session, client, [m["id"] for m in mutations if m["id"] <= last])
+    results: list[dict[str, Any]] = []
+    processed = False
+    for mutation in sorted(mutations, key=lambda m: m["id"]):
+        mid = mutation["id"]
+        if mid <= last:
+            results.append(_duplicate_result(mid, earlier.get(mid)))
+            continue
+        if mid > last + 1:
+            if not processed:
+                session.flush()  # the clock fields are kept; the caller commits and answers 409
+                raise MutationGap(last)
+            break  # answer what was processed; the phone resends the rest and then gets 409
+        results.append(_apply_one(session, actor, client, mutation, now))
+        last = mid
+        processed = True
+    # Set once, not per mutation: each SAVEPOINT flushes first, and a per-mutation value
+    # would cost an UPDATE of the client row per mutation. An exception escaping this loop
+    # makes the caller roll back everything anyway.
+    client.last_mutation_id = last
+    return results
+
+
+def _apply_one(
+    session: Session, actor: SyncActor, client: Client, mutation: dict, now: datetime
+) -> dict[str, Any]:
+    mid = mutation["id"]
+    try:
+        # The context manager rolls the SAVEPOINT back on any exception, then re-raises.
+        with session.begin_nested():
+            ctx = MutationContext(session, actor, client, mid, _parse_at(mutation["at"]), now)
+            HANDLERS[mutation["name"]](ctx, mutation["args"])
+    except NothingToChange:
+        pass  # rolled back: also gives back a change_seq taken for nothing
+    except Rejection as rejection:
+        session.add(RejectedMutation(
+            client_id=client.client_id, mutation_id=mid, user_id=actor.user_id,
+            name=mutation["name"], args=mutation["args"], code=rejection.code,
+            message=rejection.message, fields=rejection.fields, created_at=now,
+        ))
+        return _rejected_result(mid, rejection.code, rejection.message, rejection.fields)
+    return {"id": mid, "status": "applied"}
+
+
+def _parse_at(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME}) from None
+    if parsed.tzinfo is None:
+        raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME})
+    return parsed.astimezone(timezone.utc)
+
+
+def _stored_rejections(session: Session, client: Client, ids: list[int]) -> dict[int, RejectedMutation]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(RejectedMutation).where(
+        RejectedMutation.client_id == client.client_id, RejectedMutation.mutation_id.in_(ids)))
+    return {row.mutation_id: row for row in rows}
+
+
+def _duplicate_result(mid: int, rejected: RejectedMutation | None) -> dict[str, Any]:
+    # A re-sent mutation that was rejected the first time carries its rejection again, so a
+    # response lost on the way back never loses the officer's "perlu perbaikan" entry.
+    if rejected is None:
+        return {"id": mid, "status": "duplicate"}
+    result = _rejected_result(mid, rejected.code, rejected.message, rejected.fields)
+    result["status"] = "duplicate"
+    return result
+
+
+def _rejected_result(mid: int, code: str, message: str, fields: dict) -> dict[str, Any]:
+    return {"id": mid, "status": "rejected", "code": code, "message": message, "fields": dict(fields or {})}

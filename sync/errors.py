@@ -1,0 +1,64 @@
+"""Exceptions that refuse a whole sync request; the server maps each to an HTTP answer."""
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base of the errors that refuse a sync request (nothing of it is applied)."""
+
+    code = "sync_error"
+    http_status = 400
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EnvelopeError(SyncError):
+    """Malformed request (400), unknown mutation name (400) or too many mutations (413)."""
+
+    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.fields = dict(fields or {})
+        self.http_status = 413 if code == "payload_too_large" else 400
+
+    def to_dict(self) -> dict:
+        """Return the JSON error body of docs/interfaces.md."""
+        return {"code": self.code, "message": self.message, "fields": self.fields}
+
+
+class ClientMismatch(SyncError):
+    """The envelope's client_id is not the client of the bearer token (403)."""
+
+    code = "client_mismatch"
+    http_status = 403
+
+    def __init__(self, message: str = "Token perangkat ini milik perangkat lain. Silakan masuk ulang.") -> None:
+        super().__init__(message)
+
+    def to_dict(self) -> dict:
+        """Return the JSON error body of docs/interfaces.md."""
+        return {"code": self.code, "message": self.message, "fields": {}}
+
+
+class MutationGap(SyncError):
+    """The first new mutation is beyond last + 1 (409): the phone must resend from last + 1."""
+
+    code = "mutation_gap"
+    http_status = 409
+
+    def __init__(self, last_mutation_id: int) -> None:
+        super().__init__(
+            f"Server belum menerima perubahan nomor {last_mutation_id + 1}; "
+            "kirim ulang mulai dari nomor itu."
+        )
+        self.last_mutation_id = last_mutation_id
+
+    def to_dict(self) -> dict:
+        """Return the 409 body: code, message, fields and last_mutation_id."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "fields": {},
+            "last_mutation_id": self.last_mutation_id,
+        }

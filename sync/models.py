@@ -1,0 +1,182 @@
+"""Tables reconciled by the sync engine, on the declarative base that ``server/`` binds."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .stages import stage_label
+
+# Deterministic constraint names, so that migrations written later can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time as a timezone-aware UTC datetime."""
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Return value as aware UTC; SQLite hands back naive datetimes that were stored as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by ``sync`` and ``server`` tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Client(Base):
+    """One app install + login (a device token); remembers the last mutation applied."""
+
+    __tablename__ = "clients"
+
+    client_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    device_label: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_mutation_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clock_skew_seconds: Mapped[int | None] = mapped_column(Integer)
+    clock_skew_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    app_version: Mapped[str | None] = mapped_column(String(40))
+
+
+class Resident(Base):
+    """Current state of one case (a projection of its events)."""
+
+    __tablename__ = "residents"
+    __table_args__ = (
+        Index("ix_residents_desa_code_change_seq", "desa_code", "change_seq"),
+        Index("ix_residents_duplicate_key", "desa_code", "birth_date", "name_key"),
+    )
+
+    resident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    desa_code: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(100))
+    # casefolded, single-spaced name: the possible-duplicate check compares this.
+    name_key: Mapped[str] = mapped_column(String(100))
+    nik: Mapped[str | None] = mapped_column(String(16), index=True)
+    kk_number: Mapped[str | None] = mapped_column(String(16))
+    sex: Mapped[str] = mapped_column(String(10))
+    birth_place: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    marital_status: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(200))
+    rt: Mapped[str | None] = mapped_column(String(3))
+    rw: Mapped[str | None] = mapped_column(String(3))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    vulnerable_category: Mapped[str | None] = mapped_column(String(30))
+    disability: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(20), default="found")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # {field: {"version": n, "client_id": "...", "user_id": n}} for each free field
+    field_versions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_user_id: Mapped[int] = mapped_column(Integer)
+    created_by_client_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+    @property
+    def stage_label(self) -> str:
+        """Indonesian label of the current stage."""
+        return stage_label(self.stage)
+
+
+class ResidentEvent(Base):
+    """Append-only history: one row per accepted mutation that changed a case."""
+
+    __tablename__ = "resident_events"
+    __table_args__ = (UniqueConstraint("client_id", "mutation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("residents.resident_id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[str] = mapped_column(String(36))
+    mutation_id: Mapped[int] = mapped_column(Integer)
+    device_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    server_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RejectedMutation(Base):
+    """A mutation refused for a business reason; kept so nothing the officer typed is lost."""
+
+    __tablename__ = "rejected_mutations"
+    __table_args__ = (UniqueConstraint("client_id", "mutation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(String(36))
+    mutation_id: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(50))
+    args: Mapped[Any] = mapped_column(JSON)
+    code: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str] = mapped_column(Text)
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Conflict(Base):
+    """Something the camat must decide: a concurrent edit or a possible duplicate."""
+
+    __tablename__ = "conflicts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(30))  # concurrent_edit | possible_duplicate
+    resident_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("residents.resident_id"), index=True
+    )
+    other_resident_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("residents.resident_id")
+    )
+    field: Mapped[str | None] = mapped_column(String(50))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kecamatan_code: Mapped[str] = mapped_column(String(6), index=True)
+
+
+class ChangeCounter(Base):
+    """Single row (id=1) holding the global change sequence; its row lock orders commits."""
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,95 @@
+// Test doubles for the sync client: an in-memory store that carries out the same pure plans as
+// pwa/js/db.js, and a fake /api/sync that follows DESIGN §4 (numbering, 409 gaps, paging).
+import { gunzipSync } from "node:zlib";
+import { recoverFromGap, sortById } from "../../pwa/js/outbox-rules.js";
+import { planSyncApply } from "../../pwa/js/sync-merge.js";
+
+export const rid = (n) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+
+export function registration(n, overrides = {}) {
+  return {
+    resident_id: rid(n), desa_code: "6311042005", name: `Siti Aminah ${n}`,
+    nik: null, kk_number: "6311040101200001", sex: "female", birth_place: "Batumandi",
+    birth_date: "2007-05-14", marital_status: "single", address: "Jl. Pasar Lama",
+    rt: "002", rw: "001", phone: "081234567890", vulnerable_category: "remote_community",
+    disability: null, notes: null, ...overrides,
+  };
+}
+
+export class MemoryStore {
+  constructor({ session = {}, outbox = [], residents = [] } = {}) {
+    this.session = { key: "current", token: "tok", client_id: "c1", cursor: null, next_mutation_id: outbox.length + 1, ...session };
+    this.outbox = outbox;
+    this.residents = residents;
+    this.rejected = [];
+    this.signedOut = null;
+  }
+  async getSession() { return structuredClone(this.session); }
+  async getOutbox() { return sortById(this.outbox); }
+  async applySyncResponse(response, nowIso) {
+    const plan = planSyncApply({ session: this.session, outbox: this.outbox, residents: this.residents }, response, nowIso);
+    const gone = new Set(plan.deleteOutbox);
+    this.outbox = this.outbox.filter((e) => !gone.has(e.id));
+    this.rejected.push(...plan.rejected);
+    const del = new Set(plan.deleteResidents);
+    const put = new Map(plan.putResidents.map((r) => [r.resident_id, r]));
+    this.residents = this.residents.filter((r) => !del.has(r.resident_id) && !put.has(r.resident_id)).concat([...put.values()]);
+    this.session = plan.session;
+    return plan;
+  }
+  async applyGap(last) {
+    const plan = recoverFromGap(this.outbox, last);
+    this.outbox = plan.renumbered;
+    this.session = { ...this.session, next_mutation_id: plan.nextMutationId };
+    return plan;
+  }
+  async signOut({ keepData, reason, message }) {
+    this.signedOut = { keepData, reason, message };
+    if (keepData) this.session = { ...this.session, token: null, signed_out: { reason, message } };
+  }
+  async noteSyncError(error) { this.session = { ...this.session, last_sync_error: error }; }
+}
+
+/** A fake server: returns {fetch, requests, state}; `script` may override single answers. */
+export function fakeServer({ last = 0, residents = [], pageSize = 200, script = [], assigned = ["6311042005"] } = {}) {
+  const state = { last, residents: [...residents], seq: residents.length, applied: [] };
+  const requests = [];
+  async function fetchImpl(url, init) {
+    const raw = init.body instanceof Uint8Array ? Buffer.from(init.body) : Buffer.from(String(init.body));
+    const zipped = init.headers["Content-Encoding"] === "gzip";
+    const body = JSON.parse((zipped ? gunzipSync(raw) : raw).toString("utf8"));
+    requests.push({ url, init, body, wireBytes: raw.length });
+    const step = script.shift();
+    if (step instanceof Error) throw step;
+    if (step) return new Response(JSON.stringify(step.body), { status: step.status, headers: { "Content-Type": "application/json" } });
+    const results = [];
+    for (const m of body.mutations) {
+      if (m.id <= state.last) { results.push({ id: m.id, status: "duplicate" }); continue; }
+      if (m.id > state.last + 1) {
+        return new Response(JSON.stringify({ code: "mutation_gap", message: "gap", fields: {}, last_mutation_id: state.last }), { status: 409 });
+      }
+      state.last = m.id;
+      if (m.args.name === "TOLAK") {
+        results.push({ id: m.id, status: "rejected", code: "validation_error", message: "Nama tidak boleh TOLAK.", fields: { name: "Tidak boleh." } });
+        continue;
+      }
+      results.push({ id: m.id, status: "applied" });
+      state.applied.push(m);
+      if (m.name === "register_resident") {
+        state.seq += 1;
+        state.residents.push({ ...m.args, version: 1, stage: "found", stage_label: "Terdata", warnings: [], seq: state.seq });
+      }
+    }
+    const cursor = Number(body.cursor ?? 0);
+    const page = state.residents.filter((r) => r.seq > cursor).sort((a, b) => a.seq - b.seq).slice(0, pageSize);
+    const more = state.residents.filter((r) => r.seq > cursor).length > page.length;
+    const next = page.length ? page[page.length - 1].seq : cursor;
+    return new Response(JSON.stringify({
+      last_mutation_id: state.last, results, cursor: String(next), more,
+      changes: { residents: page.map(({ seq, ...r }) => r), removed: [], desa: [{ code: "6311042005", name: "Batumandi" }],
+        assignments: { kecamatan: { code: "631104", name: "Batu Mandi" }, desa_codes: assigned } },
+      server_time: "2026-11-28T01:00:00Z", clock_skew_flagged: false,
+    }), { status: 200, headers: { "Content-Type": "application/json" } });
+  }
+  return { fetch: fetchImpl, requests, state };
+}

@@ -1,0 +1,80 @@
+"""The pakkedes command: init, create-user, demo seeding."""
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, func, select, text
+
+from server.cli import main
+
+
+@pytest.fixture
+def runner(db_url, monkeypatch):
+    monkeypatch.setenv("CAH_DATABASE_URL", db_url)
+    from server import create_app
+    from server.extensions import db
+    with create_app().app_context():
+        db.drop_all()
+    return CliRunner()
+
+
+def _scalar(db_url, sql):
+    engine = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        value = conn.execute(text(sql)).scalar_one()
+    engine.dispose()
+    return value
+
+
+def test_init_loads_all_of_balangan_and_is_repeatable(runner, db_url):
+    first = runner.invoke(main, ["init"])
+    assert first.exit_code == 0, first.output
+    assert "167 wilayah baru" in first.output
+    second = runner.invoke(main, ["init"])
+    assert second.exit_code == 0 and "0 wilayah baru" in second.output
+    assert _scalar(db_url, "select count(*) from wilayah where level = 'kecamatan'") == 8
+    assert _scalar(db_url, "select count(*) from wilayah where level = 'desa'") == 154
+    assert _scalar(db_url, "select count(*) from wilayah where parent_code = '631104'") == 18
+    assert _scalar(db_url, "select name from wilayah where code = '631104'") == "Batumandi"
+
+
+def test_create_user_with_password_from_environment(runner, db_url, monkeypatch):
+    monkeypatch.setenv("CAH_PASSWORD", "kata-sandi-uji")
+    res = runner.invoke(main, ["create-user", "andi", "--role", "petugas", "--kecamatan",
+                               "63.11.04", "--desa", "6311042005", "--desa", "63.11.04.2001"])
+    assert res.exit_code == 0, res.output
+    assert _scalar(db_url, "select count(*) from assignments a join users u on u.id = a.user_id "
+                           "where u.username = 'andi'") == 2
+    assert _scalar(db_url, "select password_hash from users where username='andi'") != "kata-sandi-uji"
+
+
+def test_create_user_prompts_for_password(runner, db_url, monkeypatch):
+    monkeypatch.delenv("CAH_PASSWORD", raising=False)
+    res = runner.invoke(main, ["create-user", "budi", "--role", "camat", "--kecamatan", "631104"],
+                        input="rahasia-budi\nrahasia-budi\n")
+    assert res.exit_code == 0, res.output
+    assert _scalar(db_url, "select role from users where username='budi'") == "camat"
+
+
+@pytest.mark.parametrize("args", [
+    ["--role", "petugas", "--kecamatan", "999999"],
+    ["--role", "petugas", "--kecamatan", "631104", "--desa", "6311012001"],  # desa of Juai
+    ["--role", "raja", "--kecamatan", "631104"],
+])
+def test_create_user_refuses_bad_input(runner, monkeypatch, args):
+    monkeypatch.setenv("CAH_PASSWORD", "kata-sandi-uji")
+    res = runner.invoke(main, ["create-user", "salah", *args])
+    assert res.exit_code != 0
+
+
+def test_demo_seed_is_idempotent(runner, db_url):
+    from server import create_app
+    from server.cli import DEMO_USERS, create_user, init_database, seed_demo_residents
+    app = create_app()
+    with app.app_context():
+        init_database()
+        for username, password, full_name, role, desa in DEMO_USERS:
+            create_user(username, password, role, "631104", desa, full_name)
+        first = seed_demo_residents()
+        second = seed_demo_residents()
+    assert first == 5 and second == 0
+    assert _scalar(db_url, "select count(*) from residents") == 5
+    assert _scalar(db_url, "select count(*) from resident_events") == 5
