@@ -28,6 +28,9 @@ class LoginForm(FlaskForm):
 @bp.before_app_request
 def load_logged_in_user():
     """Put the session's user (if still active) on g.user."""
+    g.user = None
+    if request.path.startswith(("/app/", "/api/")):
+        return  # the phone app and the API never use the cookie session
     user_id = session.get("user_id")
     g.user = db.session.get(User, user_id) if user_id else None
     if g.user is not None and not g.user.active:

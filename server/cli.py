@@ -48,7 +48,12 @@ def create_user(username, password, role, kecamatan, desa_codes=(), full_name=No
     user.full_name = full_name or user.full_name or username
     user.role, user.kecamatan_code, user.active = role, kecamatan, True
     user.set_password(password)
-    user.assignments = [Assignment(desa_code=c) for c in dict.fromkeys(codes)]
+    wanted = set(codes)
+    for assignment in list(user.assignments):  # keep rows that stay: (user, desa) is unique
+        if assignment.desa_code not in wanted:
+            user.assignments.remove(assignment)
+    have = {a.desa_code for a in user.assignments}
+    user.assignments.extend(Assignment(desa_code=c) for c in dict.fromkeys(codes) if c not in have)
     db.session.commit()
     return user
 

@@ -1,6 +1,7 @@
 """process_sync: validate the envelope, apply mutations in id order, then pull (protocol v1)."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -55,7 +56,8 @@ def process_sync(
     _record_clock(client, request, now)
     results = _apply_mutations(session, actor, client, request["mutations"], now)
 
-    page = pull_changes(session, actor.desa_codes, request["cursor"], page_size)
+    cursor, scope_reset = _cursor_for_scope(client, actor, request["cursor"])
+    page = pull_changes(session, actor.desa_codes, cursor, page_size)
     session.flush()
     return {
         "last_mutation_id": client.last_mutation_id,
@@ -65,7 +67,24 @@ def process_sync(
         "changes": {"residents": page.residents, "removed": []},
         "server_time": iso_utc(now),
         "clock_skew_flagged": client.clock_skew_flagged,
+        "scope_reset": scope_reset,
     }
+
+
+def scope_key(desa_codes: frozenset[str]) -> str:
+    """A stable hash of a set of desa codes."""
+    return hashlib.sha256(",".join(sorted(desa_codes)).encode()).hexdigest()
+
+
+def _cursor_for_scope(client: Client, actor: SyncActor, cursor: str | None) -> tuple[str | None, bool]:
+    # The cursor is global: rows of a desa assigned after the phone passed them would never
+    # arrive. So a changed assignment restarts the pull once; the phone keeps its outbox and
+    # replaces its residents with what the new scope holds (scope_reset tells it so).
+    key = scope_key(actor.desa_codes)
+    if client.scope_key == key:
+        return cursor, False
+    client.scope_key = key
+    return None, cursor is not None
 
 
 def _load_envelope(body: Any) -> dict[str, Any]:

@@ -70,6 +70,9 @@ class Client(Base):
     clock_skew_seconds: Mapped[int | None] = mapped_column(Integer)
     clock_skew_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     app_version: Mapped[str | None] = mapped_column(String(40))
+    # Hash of the desa set the last pull was scoped to: when the officer's assignment
+    # changes, the cursor is ignored once so the newly assigned desa's older rows arrive.
+    scope_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class Resident(Base):

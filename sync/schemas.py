@@ -368,6 +368,8 @@ class SyncChangesSchema(Schema):
 
     residents = fields.List(fields.Nested(ResidentSchema), required=True)
     removed = fields.List(fields.String(), required=True)  # reserved for merges; empty in v1
+    desa = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
+    assignments = fields.Dict(keys=fields.String())
 
 
 class SyncResponseSchema(Schema):
@@ -380,6 +382,8 @@ class SyncResponseSchema(Schema):
     changes = fields.Nested(SyncChangesSchema, required=True)
     server_time = fields.String(required=True)
     clock_skew_flagged = fields.Boolean(required=True)
+    # True when the officer's desa changed: the pull restarted, drop residents out of scope.
+    scope_reset = fields.Boolean(required=True)
 
 
 class MutationGapSchema(Schema):

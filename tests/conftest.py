@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from cah_testkit import PASSWORDS, registration
+
 PG_ADMIN_URL = os.environ.get(
     "CAH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -43,20 +45,7 @@ def db_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
-def reset_database(url, metadata):
-    """Drop and create every table of metadata (PostgreSQL databases are shared per run)."""
-    engine = create_engine(url)
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
-    return engine
-
-
 # ---------------------------------------------------------------- the Flask app, flaskr style
-
-PASSWORDS = {"camat": "rahasia-camat", "operator": "rahasia-operator",
-             "petugas": "rahasia-petugas", "petugas2": "rahasia-petugas2",
-             "camat_juai": "rahasia-juai", "petugas_juai": "rahasia-pjuai"}
-
 
 @pytest.fixture
 def app(db_url):
@@ -142,18 +131,6 @@ class DeviceActions:
 def device(client):
     """Phone login + sync helper."""
     return DeviceActions(client)
-
-
-def registration(mutation_id, *, desa="6311042005", name="Warga Uji", **overrides):
-    """A register_resident mutation with synthetic data (override any argument)."""
-    args = {"resident_id": str(uuid.uuid4()), "desa_code": desa, "name": name,
-            "nik": None, "kk_number": None, "sex": "female", "birth_place": "Balangan",
-            "birth_date": "2008-05-17", "marital_status": "single",
-            "address": "Jalan Uji No. 1", "rt": "001", "rw": "002", "phone": None,
-            "vulnerable_category": None, "disability": None, "notes": ""}
-    args.update(overrides)
-    return {"id": mutation_id, "name": "register_resident",
-            "at": "2026-11-28T09:15:03+08:00", "args": args}
 
 
 @pytest.fixture

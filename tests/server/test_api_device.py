@@ -4,7 +4,7 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORDS
+from cah_testkit import PASSWORDS
 from server.extensions import db
 from sync.models import Client
 

@@ -78,3 +78,16 @@ def test_demo_seed_is_idempotent(runner, db_url):
     assert first == 5 and second == 0
     assert _scalar(db_url, "select count(*) from residents") == 5
     assert _scalar(db_url, "select count(*) from resident_events") == 5
+
+
+def test_create_user_again_changes_assignments_in_place(runner, db_url, monkeypatch):
+    monkeypatch.setenv("CAH_PASSWORD", "kata-sandi-uji")
+    base = ["create-user", "citra", "--role", "petugas", "--kecamatan", "631104"]
+    assert runner.invoke(main, base + ["--desa", "6311042005", "--desa", "6311042001"]).exit_code == 0
+    res = runner.invoke(main, base + ["--desa", "6311042005", "--desa", "6311042002"])
+    assert res.exit_code == 0, res.output
+    codes = _scalar(db_url, "select string_agg(desa_code, ',' order by desa_code) from assignments"
+                    if db_url.startswith("postgresql") else
+                    "select group_concat(desa_code) from (select desa_code from assignments "
+                    "order by desa_code)")
+    assert codes == "6311042002,6311042005"

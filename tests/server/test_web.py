@@ -1,7 +1,7 @@
 """Office view: login, the residents list with filters and masking, detail with timeline."""
 import pytest
 
-from conftest import registration
+from cah_testkit import registration
 
 
 def _register(device, phone, *mutations):

@@ -1,25 +1,13 @@
 """Test helpers of the sync engine (synthetic clients, actors, requests); imported by the
 tests/sync modules as `sync_kit` (a unique name: every conftest is imported as "conftest")."""
-import importlib.util
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
+from cah_testkit import reset_database  # noqa: F401  (re-exported for the fixtures)
 from sync.engine import SyncActor, process_sync
 from sync.models import Client
 
 
-def _load_reset_database():
-    # tests/ is not a package and every conftest is imported under the name "conftest",
-    # so the shared helper is loaded from its file rather than by module name.
-    path = Path(__file__).resolve().parent.parent / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_cah_tests_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.reset_database
-
-
-reset_database = _load_reset_database()
 
 KECAMATAN = "631104"  # Batumandi
 DESA_A = "6311042005"

@@ -426,3 +426,29 @@ def test_clock_skew(session, kit, offset, flagged):
     assert client.last_sent_at.replace(tzinfo=None) == (NOW + timedelta(seconds=offset)).replace(tzinfo=None)
     assert client.last_sync_at.replace(tzinfo=None) == NOW.replace(tzinfo=None)
     assert client.app_version == "1.0.0"
+
+
+def test_new_assignment_restarts_the_pull_once(session, kit):
+    writer = kit.client(user_id=1)
+    both = kit.actor(user_id=1, desa=(DESA_A, DESA_B))
+    in_b = kit.register_args(desa_code=DESA_B)
+    kit.sync(writer, [kit.mutation(writer, "register_resident", in_b)], actor=both)
+    in_a = kit.register_args(desa_code=DESA_A)
+    kit.sync(writer, [kit.mutation(writer, "register_resident", in_a)], actor=both)
+
+    reader = kit.client(user_id=2)
+    first = kit.sync(reader, actor=kit.actor(user_id=2, desa=(DESA_A,)))
+    assert [r["resident_id"] for r in first["changes"]["residents"]] == [in_a["resident_id"]]
+    assert first["scope_reset"] is False  # a first pull has nothing to reset
+
+    # The camat assigns desa B as well: B's older row is behind the cursor, yet it arrives.
+    widened = kit.sync(reader, actor=kit.actor(user_id=2, desa=(DESA_A, DESA_B)),
+                       cursor=first["cursor"])
+    assert widened["scope_reset"] is True
+    assert {r["resident_id"] for r in widened["changes"]["residents"]} == {
+        in_a["resident_id"], in_b["resident_id"]}
+
+    # Same scope again: the cursor is honoured.
+    again = kit.sync(reader, actor=kit.actor(user_id=2, desa=(DESA_A, DESA_B)),
+                     cursor=widened["cursor"])
+    assert again["scope_reset"] is False and again["changes"]["residents"] == []

@@ -1,0 +1,29 @@
+"""Plain helpers shared by the test packages (a unique module name: every conftest is
+imported as "conftest", so shared helpers cannot live there)."""
+import uuid
+
+from sqlalchemy import create_engine
+
+PASSWORDS = {"camat": "rahasia-camat", "operator": "rahasia-operator",
+             "petugas": "rahasia-petugas", "petugas2": "rahasia-petugas2",
+             "camat_juai": "rahasia-juai", "petugas_juai": "rahasia-pjuai"}
+
+
+def reset_database(url, metadata):
+    """Drop and create every table of metadata (PostgreSQL databases are shared per run)."""
+    engine = create_engine(url)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    return engine
+
+
+def registration(mutation_id, *, desa="6311042005", name="Warga Uji", **overrides):
+    """A register_resident mutation with synthetic data (override any argument)."""
+    args = {"resident_id": str(uuid.uuid4()), "desa_code": desa, "name": name,
+            "nik": None, "kk_number": None, "sex": "female", "birth_place": "Balangan",
+            "birth_date": "2008-05-17", "marital_status": "single",
+            "address": "Jalan Uji No. 1", "rt": "001", "rw": "002", "phone": None,
+            "vulnerable_category": None, "disability": None, "notes": ""}
+    args.update(overrides)
+    return {"id": mutation_id, "name": "register_resident",
+            "at": "2026-11-28T09:15:03+08:00", "args": args}
