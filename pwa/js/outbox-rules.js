@@ -77,7 +77,9 @@ export function classifyResults(acknowledgedEntries, results, rejectedAt) {
   for (const entry of acknowledgedEntries) {
     const r = byId.get(entry.id);
     if (!r) unknown.push(entry.id); // acknowledged by a later response (its result was lost)
-    else if (r.status === "rejected") {
+    // A re-sent mutation that was rejected the first time comes back as "duplicate" with its
+    // original rejection attached: it still belongs in "perlu perbaikan" (the first answer was lost).
+    else if (r.status === "rejected" || (r.status === "duplicate" && r.code)) {
       rejected.push({
         mutation_id: entry.id, name: entry.name, at: entry.at, args: entry.args,
         resident_id: entry.resident_id, code: r.code || "rejected",

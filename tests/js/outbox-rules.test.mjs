@@ -107,6 +107,17 @@ test("results: applied and duplicate leave, rejected go to perlu perbaikan with 
   assert.equal(r.rejected_at, "2026-11-28T01:00:00Z");
 });
 
+test("a duplicate that carries its first rejection still goes to perlu perbaikan", () => {
+  const acked = [reg(5), reg(6)];
+  const results = [
+    { id: 5, status: "duplicate" },
+    { id: 6, status: "duplicate", code: "desa_not_assigned", message: "Desa ini bukan tugas Anda.", fields: { desa_code: "Desa ini bukan tugas Anda." } },
+  ];
+  const out = classifyResults(acked, results, "2026-11-28T02:00:00Z");
+  assert.deepEqual(out.duplicate, [5]);
+  assert.deepEqual(out.rejected.map((r) => [r.mutation_id, r.code]), [[6, "desa_not_assigned"]]);
+});
+
 test("summary: count, oldest, age, stale flag", () => {
   const now = Date.parse("2026-11-29T12:00:00Z");
   const entries = [reg(1, 1, "2026-11-28T09:00:00+08:00"), reg(2, 2, "2026-11-29T19:00:00+08:00")];
