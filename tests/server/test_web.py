@@ -42,16 +42,16 @@ def test_list_filters_search_and_masks_nik(client, auth, device):
               registration(2, name="Ahmad Uji", desa="6311042001"),
               registration(3, name="Budi Coba"))
     auth.login()
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/residents").get_data(as_text=True)
     assert "Siti Uji" in page and "Ahmad Uji" in page and "Budi Coba" in page
     assert "6311045403080001" not in page and "631104******0001" in page
-    page = client.get("/?desa=6311042001").get_data(as_text=True)
+    page = client.get("/residents?desa=6311042001").get_data(as_text=True)
     assert "Ahmad Uji" in page and "Siti Uji" not in page
-    page = client.get("/?q=uji").get_data(as_text=True)
+    page = client.get("/residents?q=uji").get_data(as_text=True)
     assert "Siti Uji" in page and "Ahmad Uji" in page and "Budi Coba" not in page
-    page = client.get("/?stage=verified").get_data(as_text=True)
+    page = client.get("/residents?stage=verified").get_data(as_text=True)
     assert "Siti Uji" not in page
-    page = client.get("/?stage=found&q=budi").get_data(as_text=True)
+    page = client.get("/residents?stage=found&q=budi").get_data(as_text=True)
     assert "Budi Coba" in page and "Siti Uji" not in page
 
 
@@ -79,8 +79,8 @@ def test_camat_of_another_kecamatan_sees_nothing(client, auth, device, make_regi
     reg = make_registration(1, name="Rahasia Batumandi")
     _register(device, phone, reg)
     auth.login("camat_juai")
-    assert "Rahasia Batumandi" not in client.get("/").get_data(as_text=True)
-    assert "Rahasia Batumandi" not in client.get("/?q=rahasia").get_data(as_text=True)
+    assert "Rahasia Batumandi" not in client.get("/residents").get_data(as_text=True)
+    assert "Rahasia Batumandi" not in client.get("/residents?q=rahasia").get_data(as_text=True)
     assert client.get(f"/residents/{reg['args']['resident_id']}").status_code == 404
 
 
@@ -98,7 +98,7 @@ def test_security_headers(client):
 
 def test_logout(client, auth):
     auth.login()
-    assert client.get("/").status_code == 200
+    assert client.get("/residents").status_code == 200
     auth.logout()
     assert client.get("/").status_code == 302
 

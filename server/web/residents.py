@@ -1,5 +1,5 @@
-"""Office web view for the camat and operator: residents of their kecamatan."""
-from flask import Blueprint, abort, g, render_template, request
+"""Residents of the kecamatan: list with filters, detail with timeline."""
+from flask import abort, g, render_template, request
 from sqlalchemy import func, select
 
 from sync.models import Client, Resident, ResidentEvent
@@ -7,12 +7,11 @@ from sync.stages import (DISABILITY_LABELS, MARITAL_STATUS_LABELS, SEX_LABELS, S
                          STAGES, VULNERABLE_CATEGORY_LABELS)
 from sync.validators import message as check_message
 
-from .auth import audit, office_login_required
-from .extensions import db
-from .models import User, Wilayah
-from .wilayah import desa_of
-
-bp = Blueprint("web", __name__)
+from ..auth import audit, office_login_required
+from ..extensions import db
+from ..models import User, Wilayah
+from ..wilayah import desa_of
+from . import bp
 PAGE_SIZE = 50
 LABELS = {"sex": SEX_LABELS, "marital": MARITAL_STATUS_LABELS,
           "vulnerable": VULNERABLE_CATEGORY_LABELS, "disability": DISABILITY_LABELS}
@@ -27,9 +26,9 @@ def _in_kecamatan(query):
     return query.where(Resident.desa_code.like(g.user.kecamatan_code + "%"))
 
 
-@bp.get("/")
+@bp.get("/residents")
 @office_login_required
-def index():
+def residents():
     """The residents of the kecamatan, filtered by desa, stage and name."""
     desa_list = desa_of(db.session, g.user.kecamatan_code)
     desa_names = {d.code: d.name for d in desa_list}

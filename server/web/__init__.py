@@ -1,0 +1,43 @@
+"""Office web view for the camat and operator (server-rendered, Indonesian)."""
+from flask import Blueprint, current_app, g, redirect, url_for
+
+from ..auth import office_login_required
+
+bp = Blueprint("web", __name__)
+
+# (endpoint, label, roles): links show only when the page exists and the role may open it.
+NAV = (
+    ("web.dashboard", "Dasbor", ("camat", "operator")),
+    ("web.residents", "Data Penduduk", ("camat", "operator")),
+    ("web.operations", "Aksi & Penugasan", ("camat", "operator")),
+    ("web.conflicts", "Konflik", ("camat", "operator")),
+    ("web.batches", "Serah Terima Disdukcapil", ("camat", "operator")),
+    ("web.reports", "Laporan", ("camat", "operator")),
+    ("web.users", "Pengguna", ("camat", "operator")),
+    ("web.devices", "Perangkat", ("camat", "operator")),
+    ("web.audit_log", "Log Audit", ("camat", "operator")),
+)
+
+
+@bp.app_context_processor
+def navigation():
+    """The navigation links the current user may see."""
+    user = g.get("user")
+    links = []
+    if user is not None:
+        for endpoint, label, roles in NAV:
+            if endpoint in current_app.view_functions and user.role in roles:
+                links.append((url_for(endpoint), label))
+    return {"nav_links": links}
+
+
+@bp.get("/")
+@office_login_required
+def index():
+    """The office home: the dashboard when it exists, else the residents list."""
+    if "web.dashboard" in current_app.view_functions:
+        return redirect(url_for("web.dashboard"))
+    return redirect(url_for("web.residents"))
+
+
+from . import residents  # noqa: E402,F401  (routes register on import; add new page modules here)
