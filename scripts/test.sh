@@ -11,6 +11,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# pdftotext reads back the report that Chromium prints to PDF (tests/e2e/test_office.py).
+if ! command -v pdftotext >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+fi
 
 # PostgreSQL: start the local cluster if it is installed but not answering.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

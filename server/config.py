@@ -14,6 +14,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024  # raw request body, bytes
     SYNC_MAX_BODY_BYTES = 4 * 1024 * 1024  # after gunzip
     SYNC_PAGE_SIZE = 200
+    ATTACHMENT_MAX_BYTES = 3 * 1024 * 1024  # one photo, after the phone's downscaling
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = None  # None: True in production (HTTPS), False otherwise

@@ -12,7 +12,7 @@ its first accepted change to its commit, so callers must commit promptly.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,13 @@ _BUMP = (
     .returning(_COUNTER.c.value)
 )
 
+_BUMP_BY = (
+    update(_COUNTER)
+    .where(_COUNTER.c.id == COUNTER_ID)
+    .values(value=_COUNTER.c.value + bindparam("n"))
+    .returning(_COUNTER.c.value)
+)
+
 
 def allocate_change_seq(session: Session) -> int:
     """Take the next change sequence value; the counter row stays locked until commit."""
@@ -39,6 +46,18 @@ def allocate_change_seq(session: Session) -> int:
         _create_counter_row(session)
         value = connection.execute(_BUMP).scalar_one()
     return int(value)
+
+
+def allocate_change_seqs(session: Session, count: int) -> list[int]:
+    """Take `count` consecutive sequence values at once (one per resident of a batch)."""
+    if count < 1:
+        return []
+    connection = session.connection()
+    value = connection.execute(_BUMP_BY, {"n": count}).scalar()
+    if value is None:
+        _create_counter_row(session)
+        value = connection.execute(_BUMP_BY, {"n": count}).scalar_one()
+    return list(range(int(value) - count + 1, int(value) + 1))
 
 
 def current_change_seq(session: Session) -> int:

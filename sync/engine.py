@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from marshmallow import ValidationError
 from sqlalchemy import select, update
@@ -34,6 +34,9 @@ class SyncActor:
     role: str
     kecamatan_code: str
     desa_codes: frozenset[str]
+    # desa code → id of that desa's active operation (server/operations.py); a registration
+    # is counted towards it. hash=False: a dict is unhashable and identity is the rest.
+    operations: Mapping[str, int] = field(default_factory=dict, hash=False)
 
 
 def process_sync(
@@ -64,7 +67,7 @@ def process_sync(
         "results": results,
         "cursor": page.cursor,
         "more": page.more,
-        "changes": {"residents": page.residents, "removed": []},
+        "changes": {"residents": page.residents, "removed": page.removed},
         "server_time": iso_utc(now),
         "clock_skew_flagged": client.clock_skew_flagged,
         "scope_reset": scope_reset,

@@ -62,3 +62,36 @@ class MutationGap(SyncError):
             "fields": {},
             "last_mutation_id": self.last_mutation_id,
         }
+
+
+class OfficeError(Exception):
+    """A refused office action (sync/office.py): `code`, Indonesian `message`, `fields`.
+
+    Codes: not_found (404), forbidden (403), invalid_transition, already_resolved,
+    batch_exists (409), validation_error and import_rejected (400); see `http_status`.
+    """
+
+    STATUS = {"not_found": 404, "forbidden": 403, "invalid_transition": 409,
+              "already_resolved": 409, "batch_exists": 409}
+
+    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fields = dict(fields or {})
+        self.http_status = self.STATUS.get(code, 400)
+
+    def to_dict(self) -> dict:
+        """Return the JSON error body of docs/interfaces.md."""
+        return {"code": self.code, "message": self.message, "fields": self.fields}
+
+
+class ImportRejected(OfficeError):
+    """An import refused as a whole; `errors` = [(row_number, field, Indonesian message)]."""
+
+    def __init__(self, errors: list[tuple[int, str, str]], message: str | None = None) -> None:
+        self.errors = sorted(errors, key=lambda error: (error[0], error[1]))
+        rows = len({row for row, _, _ in self.errors})
+        super().__init__("import_rejected", message or (
+            f"Impor dibatalkan: {rows} baris bermasalah, tidak ada data yang disimpan. "
+            "Perbaiki baris yang ditandai lalu unggah ulang."))

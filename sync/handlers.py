@@ -1,4 +1,5 @@
-"""Mutation handlers of protocol v1: register_resident and update_resident.
+"""Mutation handlers of protocol v1: register_resident, update_resident, and the registry of
+every handler (the pipeline's are in handlers_pipeline.py and handlers_delivery.py).
 
 A handler either returns (applied), raises Rejection (a business refusal the officer must fix)
 or raises NothingToChange (accepted, but there is nothing to write). The engine runs each one
@@ -15,7 +16,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .changeseq import allocate_change_seq
-from .models import Client, Conflict, Resident, ResidentEvent
+from .models import Client, Resident, ResidentEvent
+from .records import MSG_VALIDATION, Author, NothingToChange, Rejection, get_resident
+from .handlers_delivery import DELIVERY_HANDLERS
+from .handlers_pipeline import PIPELINE_HANDLERS
 from .schemas import (
     FREE_FIELDS,
     RegisterResidentArgsSchema,
@@ -30,32 +34,16 @@ if TYPE_CHECKING:  # engine imports this module; the name is only needed for typ
 
 WITA = timezone(timedelta(hours=8), "WITA")  # Asia/Makassar has no DST
 
-MSG_VALIDATION = "Data belum lengkap atau tidak valid. Perbaiki kolom yang ditandai lalu simpan ulang."
 MSG_DESA_NOT_ASSIGNED = "Desa ini tidak ditugaskan kepada Anda. Hubungi operator kecamatan."
 MSG_RESIDENT_EXISTS = (
     "ID data warga ini sudah dipakai untuk data warga lain di server. "
     "Simpan ulang sebagai pendaftaran baru."
 )
-MSG_RESIDENT_NOT_FOUND = "Data warga ini tidak ditemukan di server."
 MSG_BAD_TIME = "Waktu perubahan dari perangkat tidak terbaca. Periksa jam perangkat lalu simpan ulang."
 MSG_FUTURE_BIRTH = "Tanggal lahir tidak boleh di masa depan."
 
 _REGISTER_SCHEMA = RegisterResidentArgsSchema()
 _UPDATE_SCHEMA = UpdateResidentArgsSchema()
-
-
-class Rejection(Exception):
-    """A business refusal: stored, answered as `rejected`, and last_mutation_id still advances."""
-
-    def __init__(self, code: str, message: str, fields: dict[str, str] | None = None) -> None:
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.fields = dict(fields or {})
-
-
-class NothingToChange(Exception):
-    """Accepted without a write: an identical re-registration or an update that changes nothing."""
 
 
 @dataclass
@@ -69,13 +57,25 @@ class MutationContext:
     device_at: datetime
     now: datetime
 
+    @property
+    def author(self) -> Author:
+        """The writer of this mutation's events."""
+        return Author(self.session, user_id=self.actor.user_id, client_id=self.client.client_id,
+                      mutation_id=self.mutation_id, device_at=self.device_at, now=self.now)
+
+    def scope(self, resident: Resident) -> None:
+        """Refuse a resident outside the officer's desa."""
+        if resident.desa_code not in self.actor.desa_codes:
+            raise Rejection("desa_not_assigned", MSG_DESA_NOT_ASSIGNED,
+                            {"desa_code": MSG_DESA_NOT_ASSIGNED})
+
 
 def name_key(name: str) -> str:
     """Key for the possible-duplicate check: case- and space-insensitive."""
     return " ".join(name.casefold().split())
 
 
-def _wire(data: dict[str, Any]) -> dict[str, Any]:
+def wire_form(data: dict[str, Any]) -> dict[str, Any]:
     """Loaded args → JSON-safe dict (as stored in the event and compared on re-send)."""
     out = {}
     for key, value in data.items():
@@ -87,30 +87,19 @@ def _wire(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# Rows this module only inserts go in with Core INSERTs, in the order written: the ORM unit
-# of work knows no dependency between these mappers (no relationship()), so it could insert
-# a conflict before the resident it references; Core is also faster (budget: 1,000/s).
+# Residents go in with a Core INSERT (events and conflicts too, see records.Author): faster
+# than the ORM, which matters for the 1,000 mutations/s budget.
 _INSERT_RESIDENT = Resident.__table__.insert()
-_INSERT_EVENT = ResidentEvent.__table__.insert()
-_INSERT_CONFLICT = Conflict.__table__.insert()
 
 
 def _record_event(ctx: MutationContext, resident_id: str, kind: str, payload: dict) -> None:
-    ctx.session.connection().execute(_INSERT_EVENT, {
-        "resident_id": resident_id, "kind": kind, "user_id": ctx.actor.user_id,
-        "client_id": ctx.client.client_id, "mutation_id": ctx.mutation_id,
-        "device_at": ctx.device_at, "server_at": ctx.now, "payload": payload,
-    })
+    ctx.author.event(resident_id, kind, payload)
 
 
 def _record_conflict(ctx: MutationContext, kind: str, resident_id: str, desa_code: str,
                      details: dict, other_resident_id: str | None = None,
                      field: str | None = None) -> None:
-    ctx.session.connection().execute(_INSERT_CONFLICT, {
-        "kind": kind, "resident_id": resident_id, "other_resident_id": other_resident_id,
-        "field": field, "details": details, "status": "open", "created_at": ctx.now,
-        "kecamatan_code": desa_code[:6],
-    })
+    ctx.author.conflict(kind, resident_id, desa_code, details, other_resident_id, field)
 
 
 def _stamp(ctx: MutationContext, version: int) -> dict[str, Any]:
@@ -119,7 +108,8 @@ def _stamp(ctx: MutationContext, version: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- register_resident
 _R = Resident.__table__
-_OTHERS = (_R.c.resident_id != bindparam("rid"),)
+# A case merged into another one is not a person of its own any more.
+_OTHERS = (_R.c.resident_id != bindparam("rid"), _R.c.merged_into.is_(None))
 _SAME_NIK = select(_R.c.resident_id).where(_R.c.nik == bindparam("nik"), *_OTHERS)
 _SAME_PERSON = (
     _R.c.desa_code == bindparam("desa"),
@@ -130,7 +120,7 @@ _SAME_PERSON = (
 _SAME_NAME = select(_R.c.resident_id).where(*_SAME_PERSON)
 # Two different NIKs mean two people: with a NIK, the name rule only finds rows without one.
 _SAME_NAME_NO_NIK = select(_R.c.resident_id).where(*_SAME_PERSON, _R.c.nik.is_(None))
-_EXISTS = select(_R.c.resident_id).where(_R.c.resident_id == bindparam("rid"))
+_EXISTS = select(_R.c.stage, _R.c.merged_into).where(_R.c.resident_id == bindparam("rid"))
 _E = ResidentEvent.__table__
 _FIRST_REGISTRATION = (
     select(_E.c.payload)
@@ -146,55 +136,82 @@ def _load_registration(ctx: MutationContext, args: dict) -> tuple[dict, list[str
     except ValidationError as exc:
         raise Rejection("validation_error", MSG_VALIDATION, flatten_errors(exc.messages)) from None
     data["resident_id"] = str(data["resident_id"])
-    kecamatan = data["desa_code"][:6]
-    errors: dict[str, str] = {}
-    if data["birth_date"] > ctx.now.astimezone(WITA).date():
-        errors["birth_date"] = MSG_FUTURE_BIRTH
-    nik_errors, nik_warnings = check_nik(data["nik"], data["sex"], data["birth_date"], kecamatan)
-    kk_errors, kk_warnings = check_kk(data["kk_number"], kecamatan)
-    if nik_errors:
-        errors["nik"] = " ".join(message(code, kecamatan) for code in nik_errors)
-    if kk_errors:
-        errors["kk_number"] = " ".join(message(code, kecamatan) for code in kk_errors)
+    errors, warnings = identity_checks(data, ctx.now)
     if errors:
         raise Rejection("validation_error", MSG_VALIDATION, errors)
     if data["desa_code"] not in ctx.actor.desa_codes:
         raise Rejection("desa_not_assigned", MSG_DESA_NOT_ASSIGNED,
                         {"desa_code": MSG_DESA_NOT_ASSIGNED})
-    return data, nik_warnings + kk_warnings
+    return data, warnings
+
+
+def identity_checks(data: dict[str, Any], now: datetime) -> tuple[dict[str, str], list[str]]:
+    """Birth date, NIK and KK checks of loaded registration data: ({field: message}, warnings)."""
+    kecamatan = data["desa_code"][:6]
+    errors: dict[str, str] = {}
+    if data.get("birth_date") and data["birth_date"] > now.astimezone(WITA).date():
+        errors["birth_date"] = MSG_FUTURE_BIRTH
+    nik_errors, nik_warnings = check_nik(data["nik"], data.get("sex"), data.get("birth_date"),
+                                         kecamatan)
+    kk_errors, kk_warnings = check_kk(data["kk_number"], kecamatan)
+    if nik_errors:
+        errors["nik"] = " ".join(message(code, kecamatan) for code in nik_errors)
+    if kk_errors:
+        errors["kk_number"] = " ".join(message(code, kecamatan) for code in kk_errors)
+    return errors, nik_warnings + kk_warnings
 
 
 def register_resident(ctx: MutationContext, args: dict) -> None:
     """Create a case from the phone's registration; flag possible duplicates for the camat."""
     data, warnings = _load_registration(ctx, args)
-    wire = _wire(data)
+    wire = wire_form(data)
     session = ctx.session
     # Taken before reading anything: while we hold the counter lock no other writer can
     # insert this resident_id or a same-NIK resident, so the checks below cannot race.
     seq = allocate_change_seq(session)
     rid = data["resident_id"]
     connection = session.connection()
-    if connection.execute(_EXISTS, {"rid": rid}).first() is not None:
+    existing = connection.execute(_EXISTS, {"rid": rid}).first()
+    if existing is not None and (existing.stage != "listed" or existing.merged_into):
         first = connection.execute(_FIRST_REGISTRATION, {"rid": rid}).scalar()
         if first is not None and first.get("args") == wire:
             raise NothingToChange()  # the same registration re-sent (e.g. reinstalled app)
         raise Rejection("resident_exists", MSG_RESIDENT_EXISTS, {"resident_id": MSG_RESIDENT_EXISTS})
 
-    stamp = _stamp(ctx, 1)
     row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
-    row.update(
-        name_key=name_key(data["name"]), stage=INITIAL_STAGE, version=1, warnings=warnings,
-        field_versions={field: dict(stamp) for field in FREE_FIELDS},
-        created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client.client_id,
-        created_at=ctx.now, updated_at=ctx.now, change_seq=seq,
-    )
-    duplicates = _possible_duplicates(connection, row)  # before the insert: excludes itself
-    connection.execute(_INSERT_RESIDENT, row)
+    row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
+               updated_at=ctx.now, change_seq=seq)
+    duplicates = possible_duplicates(connection, row)  # before the insert: excludes itself
+    if existing is None:
+        stamp = _stamp(ctx, 1)
+        row.update(
+            version=1, field_versions={field: dict(stamp) for field in FREE_FIELDS},
+            operation_id=ctx.actor.operations.get(data["desa_code"]),
+            created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client.client_id,
+            created_at=ctx.now,
+        )
+        connection.execute(_INSERT_RESIDENT, row)
+    else:
+        _fill_listed(ctx, row)
     _record_event(ctx, rid, "registered", {"args": wire, "warnings": warnings})
     for other, reason in sorted(duplicates.items()):
         _record_conflict(ctx, "possible_duplicate", rid, row["desa_code"], other_resident_id=other,
                          details={"reason": reason, "client_id": ctx.client.client_id,
                                   "user_id": ctx.actor.user_id, "mutation_id": ctx.mutation_id})
+
+
+def _fill_listed(ctx: MutationContext, row: dict[str, Any]) -> None:
+    """The officer found a resident imported from a list: the registration fills the case."""
+    resident = ctx.session.get(Resident, row["resident_id"], populate_existing=True)
+    ctx.scope(resident)  # the list's desa must be the officer's too, not only the new one
+    version = resident.version + 1
+    stamp = _stamp(ctx, version)
+    for key, value in row.items():
+        setattr(resident, key, value)
+    resident.version = version
+    resident.field_versions = {field: dict(stamp) for field in FREE_FIELDS}
+    if resident.operation_id is None:
+        resident.operation_id = ctx.actor.operations.get(resident.desa_code)
 
 
 _RESIDENT_ARG_FIELDS = (
@@ -203,7 +220,7 @@ _RESIDENT_ARG_FIELDS = (
 )
 
 
-def _possible_duplicates(connection, row: dict[str, Any]) -> dict[str, str]:
+def possible_duplicates(connection, row: dict[str, Any]) -> dict[str, str]:
     """Other residents that may be this person: {resident_id: reason}."""
     # Prebuilt Core statements: this runs for every registration (budget: 1,000/s).
     params = {"rid": row["resident_id"], "nik": row["nik"], "desa": row["desa_code"],
@@ -237,13 +254,7 @@ def update_resident(ctx: MutationContext, args: dict) -> None:
     rid, base_version, values = _load_update(args)
     session = ctx.session
     seq = allocate_change_seq(session)  # before reading: the row cannot change under us
-    resident = session.get(Resident, rid, populate_existing=True)
-    if resident is None:
-        raise Rejection("resident_not_found", MSG_RESIDENT_NOT_FOUND,
-                        {"resident_id": MSG_RESIDENT_NOT_FOUND})
-    if resident.desa_code not in ctx.actor.desa_codes:
-        raise Rejection("desa_not_assigned", MSG_DESA_NOT_ASSIGNED,
-                        {"desa_code": MSG_DESA_NOT_ASSIGNED})
+    resident = get_resident(session, rid, ctx.scope)
     changes = {
         field: {"old": getattr(resident, field), "new": new}
         for field, new in values.items()
@@ -277,4 +288,6 @@ def update_resident(ctx: MutationContext, args: dict) -> None:
 HANDLERS: dict[str, Callable[[MutationContext, dict], None]] = {
     "register_resident": register_resident,
     "update_resident": update_resident,
+    **PIPELINE_HANDLERS,
+    **DELIVERY_HANDLERS,
 }

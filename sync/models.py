@@ -91,10 +91,12 @@ class Resident(Base):
     name_key: Mapped[str] = mapped_column(String(100))
     nik: Mapped[str | None] = mapped_column(String(16), index=True)
     kk_number: Mapped[str | None] = mapped_column(String(16))
-    sex: Mapped[str] = mapped_column(String(10))
+    # sex, birth date and marital status may be missing on rows imported from a list (stage
+    # `listed`); the phone's registration requires them.
+    sex: Mapped[str | None] = mapped_column(String(10))
     birth_place: Mapped[str | None] = mapped_column(String(100))
-    birth_date: Mapped[date] = mapped_column(Date)
-    marital_status: Mapped[str] = mapped_column(String(10))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    marital_status: Mapped[str | None] = mapped_column(String(10))
     address: Mapped[str | None] = mapped_column(String(200))
     rt: Mapped[str | None] = mapped_column(String(3))
     rw: Mapped[str | None] = mapped_column(String(3))
@@ -112,6 +114,19 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     change_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    # Pipeline (docs/interfaces-pipeline.md). Each JSON column is the state the latest
+    # accepted event left; the full history stays in resident_events.
+    operation_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: server/ owns it
+    kk_photo: Mapped[str | None] = mapped_column(String(64))  # sha256 hex of an attachment
+    verification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rejection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pickup: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    card_issue: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Holds the signature strokes too (signature_data); the wire form leaves them out.
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    merged_into: Mapped[str | None] = mapped_column(String(36))
 
     @property
     def stage_label(self) -> str:
@@ -119,11 +134,17 @@ class Resident(Base):
         return stage_label(self.stage)
 
 
+OFFICE_CLIENT_ID = "office"  # client_id of events written by the office view (no device)
+
+
 class ResidentEvent(Base):
-    """Append-only history: one row per accepted mutation that changed a case."""
+    """Append-only history: one row per accepted change of a case (phone mutation or office)."""
 
     __tablename__ = "resident_events"
-    __table_args__ = (UniqueConstraint("client_id", "mutation_id"),)
+    # A phone mutation writes at most one event per resident (pick_up of 5 residents: 5), so
+    # this still refuses a double apply; office events have mutation_id NULL, and NULLs are
+    # distinct in a UNIQUE constraint on both SQLite and PostgreSQL.
+    __table_args__ = (UniqueConstraint("client_id", "mutation_id", "resident_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     resident_id: Mapped[str] = mapped_column(
@@ -132,7 +153,7 @@ class ResidentEvent(Base):
     kind: Mapped[str] = mapped_column(String(30))
     user_id: Mapped[int] = mapped_column(Integer)
     client_id: Mapped[str] = mapped_column(String(36))
-    mutation_id: Mapped[int] = mapped_column(Integer)
+    mutation_id: Mapped[int | None] = mapped_column(Integer)  # NULL for office events
     device_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     server_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -157,12 +178,12 @@ class RejectedMutation(Base):
 
 
 class Conflict(Base):
-    """Something the camat must decide: a concurrent edit or a possible duplicate."""
+    """Something the camat must decide (kinds and decisions: sync.stages.CONFLICT_DECISIONS)."""
 
     __tablename__ = "conflicts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(30))  # concurrent_edit | possible_duplicate
+    kind: Mapped[str] = mapped_column(String(30))  # a key of sync.stages.CONFLICT_KIND_LABELS
     resident_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("residents.resident_id"), index=True
     )
@@ -174,6 +195,41 @@ class Conflict(Base):
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | resolved
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     kecamatan_code: Mapped[str] = mapped_column(String(6), index=True)
+    # {"decision", "note", "by": user_id, "at": ISO 8601 UTC}; None while open
+    resolution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Batch(Base):
+    """A handover of recorded residents to Disdukcapil (berita acara), and its card collection."""
+
+    __tablename__ = "batches"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[str] = mapped_column(String(50))
+    kecamatan_code: Mapped[str] = mapped_column(String(6), index=True)
+    handed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by_user_id: Mapped[int] = mapped_column(Integer)
+    created_via: Mapped[str] = mapped_column(String(10))  # phone | office
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BatchItem(Base):
+    """One resident of a batch and what happened to their card at collection."""
+
+    __tablename__ = "batch_items"
+
+    batch_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("batches.batch_id"), primary_key=True
+    )
+    resident_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("residents.resident_id"), primary_key=True, index=True
+    )
+    outcome: Mapped[str | None] = mapped_column(String(20))  # None | collected | not_printed
+    reason: Mapped[str | None] = mapped_column(String(30))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ChangeCounter(Base):

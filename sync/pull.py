@@ -18,15 +18,16 @@ _RESIDENT_SCHEMA = ResidentSchema()
 
 @dataclass
 class PullPage:
-    """One page of changes: residents as dicts, the cursor to send next, and whether more wait."""
+    """One page of changes: residents as dicts, ids to remove, the next cursor, whether more wait."""
 
     residents: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
     cursor: str | None = None
     more: bool = False
 
 
 def resident_to_dict(resident: Resident) -> dict[str, Any]:
-    """Serialise a resident as it travels in changes.residents."""
+    """Serialise a resident as it travels in changes.residents (no signature strokes)."""
     return _RESIDENT_SCHEMA.dump(resident)
 
 
@@ -36,7 +37,10 @@ def pull_changes(
     cursor: str | None,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> PullPage:
-    """Return residents of desa_codes with change_seq > cursor, at most page_size of them."""
+    """Return residents of desa_codes with change_seq > cursor, at most page_size of them.
+
+    A resident merged into another one goes out as an id in `removed` instead of a row.
+    """
     after = int(cursor) if cursor else 0
     if after and after > current_change_seq(session):
         # A cursor from the future means the database was restored from a backup: new
@@ -57,7 +61,10 @@ def pull_changes(
     if not rows:
         return PullPage(cursor=cursor)
     return PullPage(
-        residents=[resident_to_dict(row) for row in rows],
+        residents=[resident_to_dict(row) for row in rows if row.merged_into is None],
+        # Sent to every phone of the desa, holding the row or not: deleting an unknown id is
+        # a no-op, and the server cannot know what a phone holds.
+        removed=[row.resident_id for row in rows if row.merged_into is not None],
         cursor=str(rows[-1].change_seq),
         more=more,
     )

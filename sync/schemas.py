@@ -1,13 +1,10 @@
 """Marshmallow wire schemas of sync protocol v1 (also the source of the OpenAPI document)."""
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, missing, validate
 
-from .models import as_utc
 from .stages import (
     DISABILITY_LABELS,
     MARITAL_STATUS_LABELS,
@@ -15,6 +12,43 @@ from .stages import (
     STAGES,
     VULNERABLE_CATEGORY_LABELS,
 )
+
+from .wirefields import (  # noqa: F401  (re-exported: callers import them from here)
+    MSG_CHOICE,
+    MSG_REQUIRED,
+    Code,
+    IdentityNumber,
+    Name,
+    Phone,
+    RtRw,
+    Text,
+    UTCDateTime,
+    flatten_errors,
+    iso_utc,
+)
+from .schemas_pipeline import (  # noqa: F401  (re-exported: one module for every wire schema)
+    PIPELINE_ARGS_SCHEMAS,
+    CancelPickupArgsSchema,
+    CardIssueSchema,
+    CollectionItemSchema,
+    DeliverCardArgsSchema,
+    DeliverySchema,
+    HandoverBatchArgsSchema,
+    PickUpArgsSchema,
+    PickupSchema,
+    RecordCollectionArgsSchema,
+    RecordDoneArgsSchema,
+    RecordFailedArgsSchema,
+    RecordingSchema,
+    RejectionSchema,
+    RejectResidentArgsSchema,
+    VerificationSchema,
+    VerifyResidentArgsSchema,
+)
+from .wirefields import choice as _choice
+from .wirefields import length as _length
+from .wirefields import messages as _messages
+from .wirefields import uuid_field as _uuid_field
 
 PROTOCOL_VERSION = 1
 MAX_MUTATIONS = 500  # per request; more → EnvelopeError("payload_too_large") → 413
@@ -26,153 +60,7 @@ FREE_FIELDS: tuple[str, ...] = (
     "phone", "address", "rt", "rw", "notes", "vulnerable_category", "disability",
 )
 
-MSG_REQUIRED = "Wajib diisi."
-MSG_CHOICE = "Pilihan tidak valid."
 MSG_NOT_EDITABLE = "Kolom ini tidak dapat diubah lewat pembaruan data."
-
-
-def _messages(**extra: str) -> dict[str, str]:
-    """Indonesian error messages shared by every field (marshmallow's are English)."""
-    base = {
-        "required": MSG_REQUIRED,
-        "null": MSG_REQUIRED,
-        "invalid": "Isian tidak valid.",
-        "validator_failed": "Isian tidak valid.",
-    }
-    base.update(extra)
-    return base
-
-
-def _length(maximum: int) -> validate.Length:
-    return validate.Length(max=maximum, error=f"Paling banyak {maximum} karakter.")
-
-
-def _choice(codes) -> validate.OneOf:
-    return validate.OneOf(list(codes), error=MSG_CHOICE)
-
-
-class Text(fields.String):
-    """Trimmed text; an empty or blank string loads as None (optional fields)."""
-
-    def __init__(self, maximum: int, **kwargs: Any) -> None:
-        self.maximum = maximum
-        kwargs.setdefault("load_default", None)
-        super().__init__(
-            allow_none=True,
-            error_messages=_messages(
-                invalid="Harus berupa teks.", too_long=f"Paling banyak {maximum} karakter."
-            ),
-            metadata={"maxLength": maximum},
-            **kwargs,
-        )
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        # Length is checked here, not with validate=, because blank text becomes None.
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if len(text) > self.maximum:
-            raise self.make_error("too_long")
-        return text or None
-
-
-class Name(fields.String):
-    """A person's name: required, inner whitespace collapsed."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            required=True,
-            validate=_length(100),
-            error_messages=_messages(invalid="Harus berupa teks."),
-            **kwargs,
-        )
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = " ".join(super()._deserialize(value, attr, data, **kwargs).split())
-        if not text:
-            raise ValidationError(MSG_REQUIRED)
-        return text
-
-
-class Code(fields.String):
-    """One code out of a closed list (labels live in sync/stages.py)."""
-
-    def __init__(self, codes, **kwargs: Any) -> None:
-        super().__init__(
-            validate=_choice(codes),
-            error_messages=_messages(invalid=MSG_CHOICE),
-            metadata={"enum": list(codes)},
-            **kwargs,
-        )
-
-
-class RtRw(fields.String):
-    """RT/RW number: 1–3 digits, stored zero-padded to 3 ("1" → "001"); blank → None."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("load_default", None)
-        super().__init__(
-            allow_none=True,
-            error_messages=_messages(invalid="Harus berupa angka, paling banyak 3 digit."),
-            **kwargs,
-        )
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not text:
-            return None
-        if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) == 0:
-            raise self.make_error("invalid")
-        return text.zfill(3)
-
-
-class Phone(fields.String):
-    """Phone number: optional '+' then 6–15 digits; spaces, dots and dashes are dropped."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("load_default", None)
-        super().__init__(
-            allow_none=True,
-            error_messages=_messages(
-                invalid="Nomor telepon hanya boleh angka (boleh diawali +), 6 sampai 15 digit."
-            ),
-            **kwargs,
-        )
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = re.sub(r"[\s.\-]", "", super()._deserialize(value, attr, data, **kwargs))
-        if not text:
-            return None
-        if not re.fullmatch(r"\+?[0-9]{6,15}", text):
-            raise self.make_error("invalid")
-        return text
-
-
-class IdentityNumber(fields.String):
-    """NIK or KK as typed; the format is judged by sync.validators (shared vectors), not here."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            allow_none=True,
-            load_default=None,
-            error_messages=_messages(
-                invalid="Harus berupa teks angka.", too_long="Paling banyak 16 digit."
-            ),
-            **kwargs,
-        )
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        # No validate=: "" loads as None and validators would then run on None.
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if len(text) > 32:  # only bounds what is stored; the 16-digit rule is the validator's
-            raise self.make_error("too_long")
-        return text or None
-
-
-def _uuid_field(**kwargs: Any) -> fields.UUID:
-    return fields.UUID(
-        required=True, error_messages=_messages(invalid_uuid="Harus berupa UUID."), **kwargs
-    )
 
 
 # ---------------------------------------------------------------- request
@@ -309,20 +197,6 @@ class UpdateResidentArgsSchema(Schema):
 
 
 # ---------------------------------------------------------------- response
-class UTCDateTime(fields.DateTime):
-    """Datetime dumped as ISO 8601 UTC with 'Z' (SQLite's naive values are UTC)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return iso_utc(value)
-
-
-def iso_utc(value: datetime) -> str:
-    """Format a datetime as 'YYYY-MM-DDTHH:MM:SSZ' in UTC."""
-    return as_utc(value).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 class MutationResultSchema(Schema):
     """Outcome of one mutation; code/message/fields only when it was rejected."""
 
@@ -347,10 +221,11 @@ class ResidentSchema(Schema):
     name = fields.String(required=True)
     nik = fields.String(allow_none=True)
     kk_number = fields.String(allow_none=True)
-    sex = fields.String(required=True)
+    # null only on residents imported from a list (stage `listed`)
+    sex = fields.String(required=True, allow_none=True)
     birth_place = fields.String(allow_none=True)
-    birth_date = fields.Date(required=True)
-    marital_status = fields.String(required=True)
+    birth_date = fields.Date(required=True, allow_none=True)
+    marital_status = fields.String(required=True, allow_none=True)
     address = fields.String(allow_none=True)
     rt = fields.String(allow_none=True)
     rw = fields.String(allow_none=True)
@@ -361,13 +236,25 @@ class ResidentSchema(Schema):
     warnings = fields.List(fields.String())
     created_at = UTCDateTime(required=True)
     updated_at = UTCDateTime(required=True)
+    # pipeline parts (docs/interfaces-pipeline.md); null until the step happened
+    operation_id = fields.Integer(allow_none=True)
+    kk_photo = fields.String(allow_none=True)
+    verification = fields.Nested(VerificationSchema, allow_none=True)
+    rejection = fields.Nested(RejectionSchema, allow_none=True)
+    pickup = fields.Nested(PickupSchema, allow_none=True)
+    recording = fields.Nested(RecordingSchema, allow_none=True)
+    batch_id = fields.String(allow_none=True)
+    card_issue = fields.Nested(CardIssueSchema, allow_none=True)
+    delivery = fields.Nested(DeliverySchema, allow_none=True)  # without the signature strokes
+    merged_into = fields.String(allow_none=True)
 
 
 class SyncChangesSchema(Schema):
     """Rows changed since the cursor; server/api adds `desa` and `assignments`."""
 
     residents = fields.List(fields.Nested(ResidentSchema), required=True)
-    removed = fields.List(fields.String(), required=True)  # reserved for merges; empty in v1
+    # ids of residents merged into another one by the camat: delete them on the phone
+    removed = fields.List(fields.String(), required=True)
     desa = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
     assignments = fields.Dict(keys=fields.String())
 
@@ -386,6 +273,14 @@ class SyncResponseSchema(Schema):
     scope_reset = fields.Boolean(required=True)
 
 
+# Mutation name → args schema, every mutation of protocol v1 (server/api/openapi.py lists them).
+MUTATION_ARGS_SCHEMAS: dict[str, type[Schema]] = {
+    "register_resident": RegisterResidentArgsSchema,
+    "update_resident": UpdateResidentArgsSchema,
+    **PIPELINE_ARGS_SCHEMAS,
+}
+
+
 class MutationGapSchema(Schema):
     """The 409 body: the phone resends from last_mutation_id + 1."""
 
@@ -393,23 +288,3 @@ class MutationGapSchema(Schema):
     message = fields.String()
     field_errors = fields.Dict(data_key="fields")
     last_mutation_id = fields.Integer(required=True)
-
-
-def flatten_errors(messages: Any, prefix: str = "") -> dict[str, str]:
-    """Turn marshmallow's nested error dict into {"a.b.0.c": "first message"}."""
-    flat: dict[str, str] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key == "_schema":
-                name = prefix or "_schema"
-            flat.update(flatten_errors(value, name))
-    elif isinstance(messages, list):
-        if messages and all(isinstance(m, str) for m in messages):
-            flat[prefix or "_schema"] = messages[0]
-        else:
-            for item in messages:
-                flat.update(flatten_errors(item, prefix))
-    else:
-        flat[prefix or "_schema"] = str(messages)
-    return flat

@@ -1,6 +1,7 @@
 /**
- * The phone app's UI: login, the officer's case list, registration and edit forms, the
- * "Perlu perbaikan" list, sync status and the update banner. Data lives in db.js; sync runs in
+ * The phone app's UI: login, the officer's work lists, registration and edit forms, the
+ * "Perlu perbaikan" list, sync status and the update banner. The case screen and the SOP step
+ * forms are in case-views.js. Data lives in db.js; sync (and photo uploads) run in
  * sync-client.js; every rule that can be tested without a browser lives in a pure module.
  */
 import * as db from "./db.js";
@@ -17,6 +18,11 @@ import {
   ageInYears, eligibilityNote, formatAge, formatDate, formatDateTimeWita, formatNumber, isoWithOffset, maskNik,
 } from "./format.js";
 import { setupServiceWorker, shellVersion } from "./sw-update.js";
+import { CASE_VIEWS, FORM_OF_MUTATION, formOpen, namesOf, openAction, openFix, setupCaseViews, showCase } from "./case-views.js";
+import { WORK_LISTS, countLists, filterRecords, operationProgress, sortRecords } from "./work-lists.js";
+import { AttachmentUploader } from "./attachment-upload.js";
+import { attachmentSummary, rankOf } from "./pipeline.js";
+import { formatBytes } from "./photo-sizing.js";
 
 const APP_VERSION = "1.0.0";
 const LIST_LIMIT = 200; // longer lists are searched, not scrolled
@@ -28,7 +34,10 @@ const state = {
   session: null,
   residents: [],
   rejected: [],
-  counts: { outbox: 0, rejected: 0 },
+  attachments: [],
+  counts: { outbox: 0, rejected: 0, attachments: 0 },
+  list: "all", // the work list shown on the home screen (work-lists.js)
+  desa: "", // "" = every desa
   summary: null,
   form: null, // {mode: "new" | "edit", residentId, record, rid}
   lastResult: null,
@@ -39,7 +48,7 @@ const state = {
   waitingWorker: null,
 };
 
-const sync = new SyncClient({ store: db, appVersion: APP_VERSION });
+const sync = new SyncClient({ store: db, appVersion: APP_VERSION, uploader: new AttachmentUploader({ store: db }) });
 
 // ---------------------------------------------------------------- small DOM helpers
 function el(tag, props = {}, ...children) {
@@ -55,7 +64,7 @@ function el(tag, props = {}, ...children) {
 }
 
 function showView(id) {
-  for (const v of ["loading", "view-login", "view-home", "view-form", "view-fix"]) $(v).hidden = v !== id;
+  for (const v of ["loading", "view-login", "view-home", "view-form", "view-fix", ...CASE_VIEWS]) $(v).hidden = v !== id;
   window.scrollTo(0, 0);
 }
 
@@ -78,14 +87,15 @@ const assignedDesa = () => {
 
 // ---------------------------------------------------------------- data refresh
 async function loadData() {
-  const [session, residents, rejected, outbox] = await Promise.all([
-    db.getSession(), db.listResidents(), db.listRejected(), db.getOutbox(),
+  const [session, residents, rejected, outbox, attachments] = await Promise.all([
+    db.getSession(), db.listResidents(), db.listRejected(), db.getOutbox(), db.listAttachments(),
   ]);
   state.session = session;
   state.residents = residents;
   state.rejected = rejected;
+  state.attachments = attachments;
   state.summary = summarize(outbox);
-  state.counts = { outbox: outbox.length, rejected: rejected.length };
+  state.counts = { outbox: outbox.length, rejected: rejected.length, attachments: attachments.length };
 }
 
 async function refresh() {
@@ -101,11 +111,21 @@ async function route() {
   const hash = window.location.hash || "#/";
   let m;
   if (hash === "#/daftar") return openForm({ mode: "new" });
+  if ((m = /^#\/daftar\/([0-9a-f-]{36})$/.exec(hash))) return openListed(m[1]);
+  if ((m = /^#\/warga\/([0-9a-f-]{36})$/.exec(hash))) return showCase(m[1]);
+  if ((m = /^#\/warga\/([0-9a-f-]{36})\/([a-z-]+)$/.exec(hash)) && CASE_ROUTES[m[2]]) return openAction(CASE_ROUTES[m[2]], m[1]);
+  if ((m = /^#\/jemput(?:\/([0-9a-f-]{36}))?$/.exec(hash))) return openAction("pickup", m[1] || null);
+  if ((m = /^#\/serahkan-berkas(?:\/([0-9a-f-]{36}))?$/.exec(hash))) return openAction("handover", m[1] || null);
   if ((m = /^#\/ubah\/([0-9a-f-]{36})$/.exec(hash))) return openEdit(m[1]);
   if (hash === "#/perbaikan") return showFix();
   if ((m = /^#\/perbaiki\/(\d+)$/.exec(hash))) return openFixForm(Number(m[1]));
   return showHome();
 }
+
+// #/warga/<id>/<step> → form of case-views.js
+const CASE_ROUTES = {
+  verifikasi: "verify", tolak: "reject", rekam: "record", "batal-jemput": "cancel", "ambil-ktp": "collection", "serahkan-ktp": "deliver",
+};
 
 function go(hash) {
   if (window.location.hash === hash) route();
@@ -119,7 +139,7 @@ function showLogin() {
   const note = $("login-message");
   note.textContent = "";
   if (prev?.signed_out && prev.signed_out.reason !== "logout") {
-    const pending = state.counts.outbox + state.counts.rejected;
+    const pending = state.counts.outbox + state.counts.rejected + state.counts.attachments;
     note.textContent = `${prev.signed_out.message || "Sesi perangkat berakhir."} Silakan masuk lagi.` +
       (pending ? ` ${formatNumber(pending)} data yang belum terkirim tetap aman di HP ini dan akan dikirim setelah masuk.` : "");
   }
@@ -199,7 +219,7 @@ async function onForeignClear() {
 
 async function onLogout() {
   await loadData();
-  const pending = state.counts.outbox + state.counts.rejected;
+  const pending = state.counts.outbox + state.counts.rejected + state.counts.attachments;
   if (pending && !window.confirm(
     `Masih ada ${formatNumber(pending)} data belum terkirim. Data itu tetap disimpan di HP ini dan ` +
     `hanya bisa dikirim setelah ${state.session.user?.username} masuk lagi. Tetap keluar?`)) return;
@@ -233,6 +253,12 @@ function showHome() {
 function renderCounters() {
   $("outbox-count").textContent = String(state.counts.outbox);
   $("rejected-count").textContent = String(state.counts.rejected);
+  const photos = attachmentSummary(state.attachments);
+  $("photo-queue").hidden = photos.count === 0;
+  $("photo-count").textContent = String(photos.count);
+  $("photo-bytes").textContent = photos.count
+    ? `(${formatBytes(photos.bytes)}${photos.waiting ? `; ${photos.waiting} menunggu sinkron data` : ""}${photos.failed ? `; ${photos.failed} ditolak server` : ""})`
+    : "";
   const s = state.summary;
   const age = s?.count ? formatAge(s.ageMs) : "";
   $("outbox-age").textContent = !age ? "" : age === "baru saja" ? "(baru saja)" : `(sejak ${age} lalu)`;
@@ -265,26 +291,50 @@ function renderWarnings() {
   if (state.counts.rejected) add(`${formatNumber(state.counts.rejected)} data ditolak server dan perlu diperbaiki.`);
 }
 
-function sortedResidents() {
-  return [...state.residents].sort((a, b) => {
-    if (!!b.pending !== !!a.pending) return b.pending ? 1 : -1; // unsent first
-    if (a.pending && a.changed_at !== b.changed_at) return String(b.changed_at).localeCompare(String(a.changed_at));
-    return String(a.view.name).localeCompare(String(b.view.name), "id");
-  });
+function renderOperations() {
+  const ops = operationProgress(state.session?.operations, state.residents, rankOf);
+  $("operations").hidden = ops.length === 0;
+  $("operations-list").replaceChildren(...ops.map((op) => {
+    const period = [formatDate(op.start_date), formatDate(op.end_date)].filter(Boolean).join(" – ");
+    return el("li", {},
+      el("p", { class: "op-name", text: op.name }),
+      period ? el("p", { class: "hint", text: `Periode ${period}` }) : null,
+      el("ul", { class: "op-desa" }, ...op.desa.map((d) => el("li", {
+        text: `Desa ${d.name || desaName(String(d.code))}: target ${formatNumber(d.target ?? 0)} warga, ` +
+          `${formatNumber(d.done)} KTP sudah diserahkan (menurut HP ini)`,
+      }))));
+  }));
+}
+
+function renderWorkLists() {
+  const select = $("desa-filter");
+  const desa = assignedDesa();
+  if (select.options.length !== desa.length + 1) {
+    select.replaceChildren(el("option", { value: "", text: "Semua desa" }), ...desa.map((d) => el("option", { value: d.code, text: d.name })));
+  }
+  if (state.desa && !desa.some((d) => d.code === state.desa)) state.desa = "";
+  select.value = state.desa;
+  const counts = countLists(state.residents, state.desa);
+  $("worklists").replaceChildren(...WORK_LISTS.map((l) => el("button", {
+    type: "button", class: "worklist", "data-list": l.code, "aria-pressed": String(state.list === l.code),
+    onclick: () => { state.list = l.code; renderHome(); },
+  }, el("span", { text: l.label }), " ", el("span", { class: "count", text: formatNumber(counts[l.code]) }))));
+  $("pickup-many-button").hidden = counts.pickup === 0;
+  $("handover-many-button").hidden = counts.handover === 0;
 }
 
 function renderHome() {
   const s = state.session;
   $("officer").textContent = s ? `${s.user?.full_name || s.user?.username} · Kec. ${s.kecamatan?.name || ""} · ${assignedDesa().length} desa` : "";
   renderCounters();
-  const q = $("search").value.trim().toLowerCase();
-  const all = sortedResidents();
-  const matches = q
-    ? all.filter((r) => r.view.name?.toLowerCase().includes(q) || (r.view.nik || "").includes(q) || desaName(r.desa_code).toLowerCase().includes(q))
-    : all;
+  renderOperations();
+  renderWorkLists();
+  const all = state.residents;
+  const matches = filterRecords(all, { list: state.list, desa: state.desa, query: $("search").value, desaName });
   const shown = matches.slice(0, LIST_LIMIT);
   $("case-list").replaceChildren(...shown.map(caseItem));
-  $("case-empty").hidden = all.length > 0;
+  $("case-empty").hidden = matches.length > 0;
+  $("case-empty").textContent = all.length ? "Tidak ada warga di daftar ini." : "Belum ada warga di HP ini.";
   $("case-total").textContent = matches.length > shown.length
     ? `Menampilkan ${formatNumber(shown.length)} dari ${formatNumber(matches.length)} warga. Ketik nama untuk mencari.`
     : `${formatNumber(matches.length)} warga`;
@@ -302,7 +352,10 @@ function caseItem(record) {
       record.pending ? el("span", { class: "badge", text: "Belum terkirim" }) : null,
       v.warnings?.length ? el("span", { class: "badge", text: "Perlu dicek" }) : null),
     el("p", { class: "case-meta", text: meta.join(" · ") }),
-    el("button", { type: "button", "aria-label": `Ubah data ${v.name}`, text: "Ubah data", onclick: () => go(`#/ubah/${record.resident_id}`) }));
+    el("div", { class: "case-buttons" },
+      el("button", { type: "button", class: "primary", "aria-label": `Buka ${v.name}`, text: "Buka", onclick: () => go(`#/warga/${record.resident_id}`) }),
+      v.stage === "listed" ? null
+        : el("button", { type: "button", "aria-label": `Ubah data ${v.name}`, text: "Ubah data", onclick: () => go(`#/ubah/${record.resident_id}`) })));
 }
 
 function setNotice(text) {
@@ -314,6 +367,15 @@ function onSyncProgress(event) {
   const { phase, done, total, received } = event.detail;
   const bar = $("sync-progress");
   bar.hidden = false;
+  if (phase === "upload") {
+    const { bytesDone, bytesTotal, files, filesDone } = event.detail;
+    bar.max = Math.max(bytesTotal, 1);
+    bar.value = Math.min(bytesDone, bar.max);
+    $("sync-status").textContent = `Mengunggah foto ${formatNumber(Math.min(filesDone + 1, files))} dari ${formatNumber(files)}: ` +
+      `${formatBytes(bytesDone)} dari ${formatBytes(bytesTotal)}…`;
+    $("sync-button").disabled = true;
+    return;
+  }
   bar.max = Math.max(total, 1);
   bar.value = Math.min(done, bar.max);
   $("sync-status").textContent = total === 0 || (phase === "pull" && received)
@@ -334,7 +396,7 @@ async function onSyncFinished(event) {
 
 async function onSignedOut() {
   await loadData();
-  if (!$("view-form").hidden && !window.confirm("Sesi berakhir. Isian yang belum disimpan akan hilang. Lanjutkan?")) return;
+  if ((!$("view-form").hidden || formOpen()) && !window.confirm("Sesi berakhir. Isian yang belum disimpan akan hilang. Lanjutkan?")) return;
   showLogin();
 }
 
@@ -416,9 +478,21 @@ async function openEdit(residentId) {
   openForm({ mode: "edit", values: record.view, residentId, record });
 }
 
+/** A "Belum Ditemukan" resident found in the field: the registration form, prefilled, same id. */
+async function openListed(residentId) {
+  const record = await db.getResident(residentId);
+  if (!record) return go("#/");
+  const values = Object.fromEntries(Object.entries(record.view).filter(([k, v]) => FORM_FIELDS.includes(k) && v != null));
+  openForm({ mode: "new", values, residentId });
+}
+
 async function openFixForm(rid) {
   const rejected = await db.getRejected(rid);
   if (!rejected) return go("#/perbaikan");
+  if (FORM_OF_MUTATION[rejected.name]) {
+    await loadData();
+    return openFix(rejected);
+  }
   if (rejected.name === "register_resident") {
     openForm({ mode: "new", values: rejected.args, residentId: rejected.args.resident_id, rid, serverError: rejected });
     return;
@@ -534,7 +608,7 @@ function showFix() {
 
 function renderFix() {
   const items = state.rejected.map((r) => {
-    const residentName = r.args?.name || state.residents.find((x) => x.resident_id === r.resident_id)?.view.name || "Warga";
+    const residentName = r.args?.name || namesOf(r);
     const fieldMsgs = Object.entries(serverFieldMessages(r.fields))
       .filter(([, m]) => m !== r.message) // the headline already says it
       .map(([f, m]) => `${FIELD_LABELS[f] || f}: ${m}`);
@@ -619,7 +693,7 @@ function onUpdateWaiting(worker) {
 
 async function applyUpdate() {
   if (!state.waitingWorker || !state.updater) return;
-  if (!$("view-form").hidden && !window.confirm("Isian yang belum disimpan akan hilang saat aplikasi diperbarui. Lanjutkan?")) return;
+  if ((!$("view-form").hidden || formOpen()) && !window.confirm("Isian yang belum disimpan akan hilang saat aplikasi diperbarui. Lanjutkan?")) return;
   if (sync.running) {
     $("sync-status").textContent = "Pembaruan menunggu sinkronisasi selesai…";
     $("update-button").disabled = true;
@@ -649,6 +723,12 @@ async function init() {
   $("logout-button").addEventListener("click", onLogout);
   $("update-button").addEventListener("click", applyUpdate);
   $("search").addEventListener("input", renderHome);
+  $("desa-filter").addEventListener("change", () => { state.desa = $("desa-filter").value; renderHome(); });
+  $("pickup-many-button").addEventListener("click", () => go("#/jemput"));
+  $("handover-many-button").addEventListener("click", () => go("#/serahkan-berkas"));
+  setupCaseViews({
+    state, db, sync, el, go, showView, setNotice, loadData, desaName, newUuid, isoWithOffset, sortRecords,
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => { renderNet(); state.updater?.check(); });
   window.addEventListener("offline", renderNet);

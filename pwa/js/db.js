@@ -4,12 +4,13 @@
  * here awaits the network: callers fetch first, then hand the parsed answer in.
  */
 import { makeEntry, recoverFromGap, sortById } from "./outbox-rules.js";
-import { planLogin, planSyncApply, residentRecord } from "./sync-merge.js";
+import { groupByResident, planLogin, planSyncApply, residentRecord } from "./sync-merge.js";
+import { orphanAttachmentIds, readyAttachmentIds, residentIdsOf, touchedIds, uploadQueue } from "./pipeline.js";
 
 export const DB_NAME = "cah";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 const SESSION_KEY = "current";
-const STORES = ["session", "residents", "outbox", "rejected"];
+const STORES = ["session", "residents", "outbox", "rejected", "attachments"];
 
 let dbPromise = null;
 
@@ -20,6 +21,22 @@ const UPGRADES = [
     db.createObjectStore("residents", { keyPath: "resident_id" }).createIndex("by_desa", "desa_code");
     db.createObjectStore("outbox", { keyPath: "id" }).createIndex("by_resident", "resident_id");
     db.createObjectStore("rejected", { keyPath: "rid", autoIncrement: true }).createIndex("by_resident", "resident_id");
+  },
+  // v2 (pipeline): photos waiting for upload; an outbox entry may touch several residents.
+  (db, tx) => {
+    db.createObjectStore("attachments", { keyPath: "sha256" });
+    const outbox = tx.objectStore("outbox");
+    outbox.createIndex("by_residents", "resident_ids", { multiEntry: true });
+    outbox.openCursor().onsuccess = (event) => {
+      const cursor = event.target.result;
+      if (!cursor) return;
+      const e = cursor.value;
+      if (!Array.isArray(e.resident_ids)) {
+        const ids = residentIdsOf(e.name, e.args);
+        cursor.update({ ...e, resident_ids: ids.length ? ids : [e.resident_id] });
+      }
+      cursor.continue();
+    };
   },
 ];
 
@@ -91,12 +108,66 @@ export function getOutbox() {
   return run(["outbox"], "readonly", async (s) => sortById(await req(s.outbox.getAll())));
 }
 
-/** Number of outbox entries and of records in "perlu perbaikan". */
+/** Number of outbox entries, of records in "perlu perbaikan" and of photos not yet uploaded. */
 export function getCounts() {
-  return run(["outbox", "rejected"], "readonly", async (s) => ({
+  return run(["outbox", "rejected", "attachments"], "readonly", async (s) => ({
     outbox: await req(s.outbox.count()),
     rejected: await req(s.rejected.count()),
+    attachments: await req(s.attachments.count()),
   }));
+}
+
+/** Every photo still on the phone (waiting for its sync, queued, or failed for good). */
+export function listAttachments() {
+  return run(["attachments"], "readonly", (s) => req(s.attachments.getAll()));
+}
+
+/** One stored photo or null. */
+export function getAttachment(sha256) {
+  return run(["attachments"], "readonly", async (s) => (await req(s.attachments.get(sha256))) ?? null);
+}
+
+/** Photos to upload now (their mutation was accepted), oldest first. */
+export function getUploadQueue() {
+  return run(["attachments"], "readonly", async (s) => uploadQueue(await req(s.attachments.getAll())));
+}
+
+/** Remember how far an upload got (the server's offset), to show progress and resume. */
+export function noteUploadOffset(sha256, offset) {
+  return run(["attachments"], "readwrite", async (s) => {
+    const a = await req(s.attachments.get(sha256));
+    if (a) s.attachments.put({ ...a, offset });
+  });
+}
+
+/** The server said the upload is complete: only now does the local copy go. */
+export function finishAttachment(sha256) {
+  return run(["attachments"], "readwrite", async (s) => {
+    s.attachments.delete(sha256);
+  });
+}
+
+/** The server can never accept this file (413/415/422): keep it, stop retrying, show why. */
+export function failAttachment(sha256, error) {
+  return run(["attachments"], "readwrite", async (s) => {
+    const a = await req(s.attachments.get(sha256));
+    if (a) s.attachments.put({ ...a, failed: error });
+  });
+}
+
+// Photos referenced by no queued mutation and no "perlu perbaikan" record, and never released.
+async function dropOrphans(s) {
+  const [attachments, outbox, rejected] = await Promise.all([
+    req(s.attachments.getAll()), req(s.outbox.getAll()), req(s.rejected.getAll()),
+  ]);
+  for (const sha of orphanAttachmentIds(attachments, outbox, rejected)) s.attachments.delete(sha);
+}
+
+async function releaseAttachments(s, shas) {
+  for (const sha of shas) {
+    const a = await req(s.attachments.get(sha));
+    if (a && !a.ready) s.attachments.put({ ...a, ready: true });
+  }
 }
 
 /** Every resident record ({resident_id, desa_code, server, view, pending, changed_at}). */
@@ -119,39 +190,66 @@ export function getRejected(rid) {
   return run(["rejected"], "readonly", async (s) => (await req(s.rejected.get(rid))) ?? null);
 }
 
-// Number a mutation, queue it and update the resident's view: all inside the caller's transaction.
-async function queueMutation(s, name, args, at) {
+/**
+ * Number a mutation, queue it, store its photos and update the view of every resident it
+ * touches: all inside the caller's transaction. `attachments` are {sha256, blob, mime, size,
+ * kind}; they wait (ready: false) until a sync answer accepts the mutation.
+ */
+async function queueMutation(s, name, args, at, attachments = []) {
   const session = await req(s.session.get(SESSION_KEY));
   if (!session?.client_id) throw new Error("Belum masuk: tidak ada sesi di HP ini.");
   const id = session.next_mutation_id ?? 1;
   const entry = makeEntry(id, name, args, at);
-  const pending = await req(s.outbox.index("by_resident").getAll(entry.resident_id));
-  const old = await req(s.residents.get(entry.resident_id));
+  const records = [];
   s.outbox.add(entry); // add, not put: an unsent mutation is never overwritten
-  const record = residentRecord(entry.resident_id, old?.server ?? null, [...pending, entry]);
-  if (record) s.residents.put(record);
+  for (const residentId of touchedIds(entry)) {
+    const pending = await req(s.outbox.index("by_residents").getAll(residentId));
+    if (!pending.some((e) => e.id === id)) pending.push(entry);
+    const old = await req(s.residents.get(residentId));
+    const record = residentRecord(residentId, old?.server ?? null, pending);
+    if (record) {
+      s.residents.put(record);
+      records.push(record);
+    }
+  }
+  for (const a of attachments) {
+    const old = await req(s.attachments.get(a.sha256));
+    if (!old) {
+      s.attachments.put({
+        sha256: a.sha256, blob: a.blob, mime: a.mime, size: a.size, kind: a.kind,
+        resident_id: entry.resident_id, created_at: at, ready: false, offset: 0, failed: null,
+      });
+    }
+  }
   s.session.put({ ...session, next_mutation_id: id + 1 });
-  return { entry, record };
+  return { entry, record: records[0] ?? null, records };
 }
 
-/** Save a resident change and its outbox entry in ONE strict transaction; resolves after commit. */
-export function saveMutation(name, args, at) {
-  return run(["session", "outbox", "residents"], "readwrite", (s) => queueMutation(s, name, args, at));
+const SAVE_STORES = ["session", "outbox", "residents", "attachments"];
+
+/**
+ * Save a case action, its outbox entry and its photos in ONE strict transaction; resolves
+ * after commit (only then may the app say "Tersimpan").
+ */
+export function saveMutation(name, args, at, attachments = []) {
+  return run(SAVE_STORES, "readwrite", (s) => queueMutation(s, name, args, at, attachments));
 }
 
 /** Send a corrected rejected mutation as a new one and drop the rejected record, atomically. */
-export function resendRejected(rid, name, args, at) {
-  return run(["session", "outbox", "residents", "rejected"], "readwrite", async (s) => {
-    const result = await queueMutation(s, name, args, at);
+export function resendRejected(rid, name, args, at, attachments = []) {
+  return run([...SAVE_STORES, "rejected"], "readwrite", async (s) => {
+    const result = await queueMutation(s, name, args, at, attachments);
     s.rejected.delete(rid);
+    await dropOrphans(s); // e.g. a photo replaced while fixing
     return result;
   });
 }
 
-/** Forget a rejected mutation for good (the officer chose "Abaikan"). */
+/** Forget a rejected mutation for good (the officer chose "Abaikan"), and photos only it used. */
 export function dismissRejected(rid) {
-  return run(["rejected"], "readwrite", async (s) => {
+  return run(["outbox", "rejected", "attachments"], "readwrite", async (s) => {
     s.rejected.delete(rid);
+    await dropOrphans(s);
   });
 }
 
@@ -167,6 +265,7 @@ export function applySyncResponse(response, nowIso) {
     for (const r of plan.rejected) s.rejected.add(r);
     for (const id of plan.deleteResidents) s.residents.delete(id);
     for (const r of plan.putResidents) s.residents.put(r);
+    await releaseAttachments(s, plan.readyAttachments);
     s.session.put(plan.session);
     return plan;
   });
@@ -174,21 +273,23 @@ export function applySyncResponse(response, nowIso) {
 
 /** Handle 409 mutation_gap: drop what the server covers, renumber the rest from last + 1. */
 export function applyGap(lastMutationId) {
-  return run(["session", "outbox", "residents"], "readwrite", async (s) => {
+  return run(["session", "outbox", "residents", "attachments"], "readwrite", async (s) => {
     const session = await req(s.session.get(SESSION_KEY));
     const outbox = await req(s.outbox.getAll());
     const plan = recoverFromGap(outbox, lastMutationId);
     for (const e of outbox) s.outbox.delete(e.id);
     for (const e of plan.renumbered) s.outbox.add(e);
     // Recompute the view of residents whose entries were acknowledged here.
-    const ids = new Set(plan.acknowledged.map((e) => e.resident_id));
+    const ids = new Set(plan.acknowledged.flatMap(touchedIds));
+    const pendingBy = groupByResident(plan.renumbered);
     for (const id of ids) {
       const old = await req(s.residents.get(id));
-      const pending = plan.renumbered.filter((e) => e.resident_id === id);
-      const record = residentRecord(id, old?.server ?? null, pending);
+      const record = residentRecord(id, old?.server ?? null, pendingBy.get(id) || []);
       if (record) s.residents.put(record);
       else if (old) s.residents.delete(id);
     }
+    // Their results are unknown here; the server holds them, so their photos may go up.
+    await releaseAttachments(s, readyAttachmentIds(plan.acknowledged));
     s.session.put({ ...session, next_mutation_id: plan.nextMutationId });
     return plan;
   });
@@ -204,6 +305,7 @@ export function startSession(login) {
       s.residents.clear();
       s.rejected.clear();
       s.outbox.clear();
+      s.attachments.clear();
     } else {
       for (const e of outbox) s.outbox.delete(e.id);
       for (const e of plan.renumbered) s.outbox.add(e);
@@ -238,14 +340,17 @@ export function noteSyncError(error) {
 
 /** Everything not yet accepted by the server, for "Unduh data yang belum terkirim". */
 export function exportUnsent() {
-  return run(["session", "outbox", "rejected"], "readonly", async (s) => {
+  return run(["session", "outbox", "rejected", "attachments"], "readonly", async (s) => {
     const session = await req(s.session.get(SESSION_KEY));
+    const photos = await req(s.attachments.getAll());
     return {
       client_id: session?.client_id ?? null,
       user: session?.user?.username ?? null,
       kecamatan: session?.kecamatan ?? null,
       outbox: sortById(await req(s.outbox.getAll())),
       perlu_perbaikan: await req(s.rejected.getAll()),
+      // Photo bytes stay in the app (a JSON file is no place for them); these say which wait.
+      foto_belum_terkirim: photos.map(({ blob, ...meta }) => meta),
     };
   });
 }

@@ -5,6 +5,7 @@
 
 /** Stage code → label, in pipeline order (rejected is terminal, listed where the SOP puts it). */
 export const STAGE_LABELS = Object.freeze({
+  listed: "Belum Ditemukan",
   found: "Terdata",
   verified: "Terverifikasi",
   rejected: "Ditolak",
@@ -49,6 +50,57 @@ export const DISABILITY_LABELS = Object.freeze({
 export const MUTATION_LABELS = Object.freeze({
   register_resident: "Pendaftaran warga",
   update_resident: "Perubahan data warga",
+  verify_resident: "Verifikasi",
+  reject_resident: "Penolakan",
+  pick_up: "Penjemputan",
+  cancel_pickup: "Pembatalan penjemputan",
+  record_done: "Perekaman selesai",
+  record_failed: "Perekaman gagal",
+  handover_batch: "Penyerahan ke Disdukcapil",
+  record_collection: "Pengambilan KTP",
+  deliver_card: "Penyerahan KTP",
+});
+
+/** reject_resident reasons (docs/interfaces-pipeline.md). */
+export const REJECTION_REASON_LABELS = Object.freeze({
+  has_ktp_el: "Sudah punya KTP-el",
+  not_eligible: "Belum memenuhi syarat",
+  moved_away: "Pindah domisili",
+  deceased: "Meninggal dunia",
+  duplicate: "Data ganda",
+  other: "Lainnya",
+});
+
+/** record_failed reasons. */
+export const RECORD_FAILED_REASON_LABELS = Object.freeze({
+  device_down: "Alat perekaman rusak/tidak tersedia",
+  resident_absent: "Warga tidak hadir",
+  documents_incomplete: "Dokumen tidak lengkap",
+  other: "Lainnya",
+});
+
+/** record_collection: why a card was not printed yet. */
+export const NOT_PRINTED_REASON_LABELS = Object.freeze({
+  blanko_habis: "Blanko habis",
+  duplicate_record: "Data ganda (duplicate record)",
+  enrolment_failed: "Perekaman gagal/harus diulang",
+  other: "Lainnya",
+});
+
+/** deliver_card recipient. */
+export const RECIPIENT_LABELS = Object.freeze({ owner: "Pemilik", proxy: "Diwakilkan" });
+
+/** verify_resident checks: the visible labels of the verification checkboxes. */
+export const VERIFICATION_CHECK_LABELS = Object.freeze({
+  kk_copy_seen: "Fotokopi KK sudah diperiksa",
+  age_eligible: "Umur memenuhi syarat (17 tahun, atau 16 tahun untuk perekaman)",
+  marital_eligible: "Status perkawinan sesuai (sudah/pernah kawin wajib KTP-el)",
+});
+
+/** record_collection outcome per card. */
+export const COLLECTION_OUTCOME_LABELS = Object.freeze({
+  collected: "KTP sudah diambil",
+  not_printed: "KTP belum dicetak",
 });
 
 /** Field name → the exact visible <label> text of the registration form (index.html). */

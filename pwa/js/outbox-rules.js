@@ -2,6 +2,7 @@
  * Pure outbox logic (no DOM, no IndexedDB): numbering, acknowledgement, batching, gap
  * recovery, result routing, summaries and the local view of a resident with pending edits.
  */
+import { applyLocal, residentIdsOf, touchedIds } from "./pipeline.js";
 
 /** Most mutations per request: the server's limit (sync/schemas.py MAX_MUTATIONS). */
 export const MAX_BATCH = 500;
@@ -9,10 +10,15 @@ export const MAX_BATCH = 500;
 /** Records older than this in the outbox are "stale": the officer is told to sync soon. */
 export const STALE_AFTER_MS = 24 * 60 * 60 * 1000;
 
-/** One outbox entry; only id, name, at and args travel (wireMutation), the rest is local. */
+/**
+ * One outbox entry; only id, name, at and args travel (wireMutation), the rest is local.
+ * resident_ids lists every resident the mutation touches (a pick-up or a batch has several;
+ * IndexedDB indexes it multiEntry); resident_id is the first of them.
+ */
 export function makeEntry(id, name, args, at) {
   if (!Number.isInteger(id) || id < 1) throw new RangeError("mutation id must be a positive integer");
-  return { id, name, at, args, resident_id: args.resident_id };
+  const ids = residentIdsOf(name, args);
+  return { id, name, at, args, resident_id: ids[0] ?? args.resident_id, resident_ids: ids };
 }
 
 /** The wire form of an entry: exactly {id, name, at, args} (keeps each record small on 2G). */
@@ -82,7 +88,7 @@ export function classifyResults(acknowledgedEntries, results, rejectedAt) {
     else if (r.status === "rejected" || (r.status === "duplicate" && r.code)) {
       rejected.push({
         mutation_id: entry.id, name: entry.name, at: entry.at, args: entry.args,
-        resident_id: entry.resident_id, code: r.code || "rejected",
+        resident_id: entry.resident_id, resident_ids: touchedIds(entry), code: r.code || "rejected",
         message: r.message || "Ditolak server.", fields: r.fields || {}, rejected_at: rejectedAt,
       });
     } else if (r.status === "duplicate") duplicate.push(entry.id);
@@ -114,15 +120,10 @@ export function summarize(entries, now = Date.now()) {
  * What the officer sees of a resident: the server's copy with the still-pending outbox entries
  * laid over it in id order. Server wins for whatever the outbox no longer covers.
  */
-export function overlayPending(server, pendingEntries) {
-  const view = server ? { ...server } : null;
-  let out = view;
+export function overlayPending(server, pendingEntries, residentId = server?.resident_id) {
+  let out = server ? { ...server } : null;
   for (const e of sortById(pendingEntries)) {
-    if (e.name === "register_resident") {
-      out = { ...(out || {}), ...e.args, stage: out?.stage ?? "found" };
-    } else if (e.name === "update_resident" && out) {
-      out = { ...out, ...e.args.fields };
-    }
+    out = applyLocal(out, e, residentId ?? touchedIds(e)[0]);
   }
   if (!out) return null;
   return { ...out, pending: pendingEntries.length };

@@ -26,11 +26,16 @@ async function readJson(response) {
   }
 }
 
-/** Push/pull client; emits "progress", "changed", "signed-out" and "finished" events. */
+/**
+ * Push/pull client; emits "progress", "changed", "signed-out" and "finished" events. With an
+ * `uploader` (attachment-upload.js) a successful sync goes on to upload the photos of the
+ * mutations it carried, inside the same flush (so there is still one flusher).
+ */
 export class SyncClient extends EventTarget {
-  constructor({ store, fetchImpl, now = () => new Date(), appVersion = "cah-pwa", endpoint = "/api/sync", timeoutMs = 120000, gzip = true }) {
+  constructor({ store, fetchImpl, now = () => new Date(), appVersion = "cah-pwa", endpoint = "/api/sync", timeoutMs = 120000, gzip = true, uploader = null }) {
     super();
     this.store = store;
+    this.uploader = uploader;
     this.fetch = fetchImpl ?? ((...a) => globalThis.fetch(...a));
     this.now = now;
     this.appVersion = String(appVersion).slice(0, 40);
@@ -93,8 +98,9 @@ export class SyncClient extends EventTarget {
     const [session, outbox] = [await this.store.getSession(), await this.store.getOutbox()];
     if (!session?.token) return;
     const lastSync = Date.parse(session.last_sync_at || "") || 0;
+    const uploads = this.uploader ? (await this.store.getUploadQueue()).length : 0;
     // Pushing is urgent; pulling only now and then, to spare the officer's data plan.
-    if (outbox.length || this.now().getTime() - lastSync > PULL_EVERY_MS) this.flush("timer");
+    if (outbox.length || uploads || this.now().getTime() - lastSync > PULL_EVERY_MS) this.flush("timer");
   }
 
   #progress(detail) {
@@ -129,6 +135,18 @@ export class SyncClient extends EventTarget {
   }
 
   async #run(reason) {
+    const result = await this.#sync(reason);
+    if (result.status !== "ok" || !this.uploader) return result;
+    // Photos go up only after the sync that carried the mutations referencing them.
+    const session = await this.store.getSession();
+    if (!session?.token) return result;
+    const uploads = await this.uploader.run(session.token, (detail) => this.#progress(detail));
+    if (uploads.uploaded || uploads.failed) this.dispatchEvent(new CustomEvent("changed", { detail: { uploads } }));
+    if (uploads.status !== "ok") await this.store.noteSyncError({ code: "upload", message: uploads.message, at: this.now().toISOString() });
+    return { ...result, uploads };
+  }
+
+  async #sync(reason) {
     const startOutbox = await this.store.getOutbox();
     let total = startOutbox.length;
     let done = 0;

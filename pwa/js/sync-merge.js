@@ -4,10 +4,11 @@
  * db.js carries out these plans inside one IndexedDB transaction each.
  */
 import { acknowledge, classifyResults, nextIdAfter, overlayPending, renumber, sortById } from "./outbox-rules.js";
+import { readyAttachmentIds, touchedIds } from "./pipeline.js";
 
 /** A residents-store record: the server copy, the pending count and the merged view. */
 export function residentRecord(residentId, server, pendingEntries) {
-  const view = overlayPending(server, pendingEntries);
+  const view = overlayPending(server, pendingEntries, residentId);
   if (!view) return null; // neither on the server nor waiting in the outbox: nothing to show
   const sorted = sortById(pendingEntries);
   return {
@@ -30,11 +31,14 @@ export function assignedCodesFrom(changes) {
   return null;
 }
 
-function groupByResident(entries) {
+/** Entries per resident; an entry touching several residents (a pick-up) is in each list. */
+export function groupByResident(entries) {
   const map = new Map();
   for (const e of entries) {
-    if (!map.has(e.resident_id)) map.set(e.resident_id, []);
-    map.get(e.resident_id).push(e);
+    for (const id of touchedIds(e)) {
+      if (!map.has(id)) map.set(id, []);
+      map.get(id).push(e);
+    }
   }
   return map;
 }
@@ -62,10 +66,11 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
   if (Array.isArray(changes.desa)) nextSession.desa = changes.desa.map((d) => ({ code: String(d.code), name: d.name }));
   if (assigned) nextSession.assigned_codes = assigned;
   if (changes.assignments?.kecamatan) nextSession.kecamatan = changes.assignments.kecamatan;
+  if (Array.isArray(changes.assignments?.operations)) nextSession.operations = changes.assignments.operations;
 
   const records = new Map(residents.map((r) => [r.resident_id, r]));
   const servers = new Map(residents.map((r) => [r.resident_id, r.server || null]));
-  const affected = new Set(acknowledged.map((e) => e.resident_id));
+  const affected = new Set(acknowledged.flatMap(touchedIds));
   for (const r of changes.residents || []) {
     servers.set(r.resident_id, r);
     affected.add(r.resident_id);
@@ -100,6 +105,8 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
     session: nextSession,
     deleteOutbox: acknowledged.map((e) => e.id),
     rejected: outcome.rejected,
+    // Photos of accepted mutations may now be uploaded (DESIGN §4: after the mutation).
+    readyAttachments: readyAttachmentIds(acknowledged, outcome.rejected.map((r) => r.mutation_id)),
     putResidents: [...put.values()],
     deleteResidents: [...del],
     counts: {

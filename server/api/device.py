@@ -15,6 +15,7 @@ from .. import security
 from ..errors import ApiError
 from ..extensions import db
 from ..models import User, Wilayah, utcnow
+from ..operations import operations_payload
 
 
 def assignment_payload(user):
@@ -60,6 +61,7 @@ def device_login():
         "user": {"id": user.id, "username": user.username, "full_name": user.full_name,
                  "role": user.role},
         "kecamatan": kecamatan, "desa": desa,
+        "operations": operations_payload(db.session, user.desa_codes),
     }), 201
 
 

@@ -33,6 +33,8 @@ def build_spec():
         ("UpdateResidentArgs", wire.UpdateResidentArgsSchema),
     ):
         spec.components.schema(name, schema=schema)
+    _pipeline_args(spec)
+    _attachment_paths(spec)
     spec.path(path="/api/auth/device", operations={
         "post": {
             "summary": "Login perangkat (sekali per pemasangan, saat online)",
@@ -57,7 +59,8 @@ def build_spec():
     spec.path(path="/api/sync", operations={"post": {
         "summary": "Kirim mutasi dari HP dan tarik perubahan (satu permintaan per sinkronisasi)",
         "description": "Body boleh dikirim dengan Content-Encoding: gzip. Argumen mutasi: "
-                       "RegisterResidentArgs dan UpdateResidentArgs.",
+                       "komponen *Args (RegisterResidentArgs, UpdateResidentArgs, "
+                       "VerifyResidentArgs, DeliverCardArgs, …), satu per nama mutasi.",
         "security": [{"deviceToken": []}],
         "requestBody": {"required": True, **_json("SyncRequest")},
         "responses": {
@@ -73,6 +76,73 @@ def build_spec():
     spec.path(path="/api/openapi.json", operations={"get": {
         "summary": "Dokumen ini", "responses": {"200": {"description": "OpenAPI 3"}}}})
     return spec.to_dict()
+
+
+def _pipeline_args(spec):
+    """Every other mutation-args schema of sync.schemas (verify_resident, deliver_card, …)."""
+    known = set(spec.to_dict()["components"]["schemas"])
+    for attr in sorted(dir(wire)):
+        schema = getattr(wire, attr)
+        name = attr[:-len("Schema")]
+        if (attr.endswith("ArgsSchema") and isinstance(schema, type) and name not in known):
+            spec.components.schema(name, schema=schema)
+
+
+def _attachment_paths(spec):
+    """PUT/HEAD /api/attachments/{sha256} (docs/interfaces-pipeline.md, Attachments)."""
+    spec.components.schema("AttachmentComplete", {"type": "object", "properties": {
+        "sha256": {"type": "string"}, "size": {"type": "integer"},
+        "complete": {"type": "boolean", "enum": [True]}}})
+    spec.components.schema("AttachmentPartial", {"type": "object", "properties": {
+        "sha256": {"type": "string"}, "received": {"type": "integer"},
+        "complete": {"type": "boolean", "enum": [False]}}})
+    sha_param = {"name": "sha256", "in": "path", "required": True,
+                 "description": "SHA-256 (hex) dari byte foto seperti yang dikirim HP",
+                 "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"}}
+    offset = {"Upload-Offset": {"description": "Byte yang sudah diterima server",
+                                "schema": {"type": "integer"}}}
+    spec.path(path="/api/attachments/{sha256}", operations={
+        "put": {
+            "summary": "Unggah foto (KK atau penyerahan), utuh atau per bagian",
+            "description": "Byte mentah JPEG/PNG. Header opsional Content-Range: bytes "
+                           "START-END/TOTAL; START harus sama dengan Upload-Offset. Metadata "
+                           "(EXIF, teks PNG) dibuang dari salinan yang disimpan.",
+            "security": [{"deviceToken": []}],
+            "parameters": [sha_param, {
+                "name": "Content-Range", "in": "header", "required": False,
+                "schema": {"type": "string", "example": "bytes 0-65535/250000"}}],
+            "requestBody": {"required": True, "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {
+                "200": {"description": "Sudah lengkap sebelumnya (idempoten)",
+                        **_json("AttachmentComplete")},
+                "201": {"description": "Lengkap; hash cocok", **_json("AttachmentComplete")},
+                "202": {"description": "Bagian diterima", "headers": offset,
+                        **_json("AttachmentPartial")},
+                "400": _error("Content-Range atau hash tidak sah"),
+                "401": _error("Token tidak ada, tidak dikenal atau dicabut"),
+                "403": _error("Bukan petugas"),
+                "409": {"description": "START tidak sama dengan yang sudah diterima",
+                        "headers": offset, **_json("Error")},
+                "413": _error("Lebih besar dari ATTACHMENT_MAX_BYTES"),
+                "415": _error("Bukan JPEG/PNG (dicek dari byte awal)"),
+                "422": _error("hash_mismatch (data sebagian dibuang) atau invalid_image"),
+            },
+        },
+        "head": {
+            "summary": "Berapa byte foto ini yang sudah ada di server",
+            "security": [{"deviceToken": []}],
+            "parameters": [sha_param],
+            "responses": {
+                "200": {"description": "Ada (lengkap atau sebagian)", "headers": {
+                    **offset, "Upload-Complete": {"description": "1 lengkap, 0 sebagian",
+                                                  "schema": {"type": "integer"}}}},
+                "401": {"description": "Token tidak ada, tidak dikenal atau dicabut"},
+                "404": {"description": "Belum ada apa pun untuk hash ini"},
+            },
+        },
+    })
 
 
 @bp.get("/openapi.json")

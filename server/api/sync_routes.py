@@ -10,6 +10,7 @@ from .device import assignment_payload
 from ..errors import ApiError
 from ..extensions import db
 from ..models import utcnow
+from ..operations import active_operation_map, operations_payload
 
 
 @bp.post("/sync")
@@ -18,8 +19,10 @@ def sync():
     client, user = authenticated_client()
     body = json_body()
     actor = SyncActor(user_id=user.id, username=user.username, role=user.role,
-                      kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes)
+                      kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes,
+                      operations=active_operation_map(db.session, user.desa_codes))
     kecamatan, desa = assignment_payload(user)
+    operations = operations_payload(db.session, user.desa_codes)
     try:
         response = process_sync(db.session, actor=actor, client=client, body=body,
                                 now=utcnow(), page_size=current_app.config["SYNC_PAGE_SIZE"])
@@ -39,5 +42,6 @@ def sync():
     db.session.commit()
     response["changes"]["desa"] = desa
     response["changes"]["assignments"] = {"kecamatan": kecamatan,
-                                          "desa_codes": [d["code"] for d in desa]}
+                                          "desa_codes": [d["code"] for d in desa],
+                                          "operations": operations}
     return jsonify(response)

@@ -29,22 +29,23 @@ def _in_kecamatan(query):
 @bp.get("/residents")
 @office_login_required
 def residents():
-    """The residents of the kecamatan, filtered by desa, stage and name."""
+    """The residents of the kecamatan, filtered by desa, stage, officer, vulnerable category,
+    operation and name (server.operations.filter_residents, shared with the export)."""
     desa_list = desa_of(db.session, g.user.kecamatan_code)
     desa_names = {d.code: d.name for d in desa_list}
-    desa = request.args.get("desa", "")
-    stage = request.args.get("stage", "")
-    q = request.args.get("q", "").strip()[:80]
+    from ..operations import filter_residents, operations_of, petugas_of
+    from .reports import resident_filters
+    filters = resident_filters()  # desa, stage, officer, vulnerable, operation, q
+    officers = petugas_of(db.session, g.user.kecamatan_code, active_only=False)
+    operations = operations_of(db.session, g.user.kecamatan_code)
+    valid = {"desa": set(desa_names), "stage": set(STAGE_LABELS),
+             "officer": {str(u.id) for u in officers},
+             "vulnerable": set(VULNERABLE_CATEGORY_LABELS) | {"any"},
+             "operation": {str(o.id) for o in operations}}
+    filters = {k: (v if k == "q" or v in valid[k] else "") for k, v in filters.items()}
     page = max(request.args.get("page", 1, type=int), 1)
 
-    query = _in_kecamatan(select(Resident))
-    if desa in desa_names:
-        query = query.where(Resident.desa_code == desa)
-    if stage in STAGE_LABELS:
-        query = query.where(Resident.stage == stage)
-    if q:
-        like = "%" + q.lower().replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(func.lower(Resident.name).like(like, escape="\\"))
+    query = filter_residents(select(Resident), g.user.kecamatan_code, filters, set(desa_names))
     total = db.session.execute(
         select(func.count()).select_from(query.subquery())).scalar_one()
     residents = db.session.execute(
@@ -52,14 +53,17 @@ def residents():
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
 
     counts = dict(db.session.execute(
-        _in_kecamatan(select(Resident.stage, func.count())).group_by(Resident.stage)).all())
+        _in_kecamatan(select(Resident.stage, func.count())).where(Resident.merged_into.is_(None))
+        .group_by(Resident.stage)).all())
     audit("view_resident_list", count=len(residents))
     db.session.commit()
     return render_template(
         "residents.html", residents=residents, total=total, page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), desa_list=desa_list,
         desa_names=desa_names, stages=STAGES, stage_labels=STAGE_LABELS, counts=counts,
-        filters={"desa": desa, "stage": stage, "q": q},
+        filters=filters, active_filters={k: v for k, v in filters.items() if v},
+        officers=officers, operations=operations,
+        vulnerable_labels=VULNERABLE_CATEGORY_LABELS,
         kecamatan=db.session.get(Wilayah, g.user.kecamatan_code))
 
 
@@ -79,10 +83,113 @@ def resident_detail(resident_id):
     client_ids = {e.client_id for e in events}
     clients = {c.client_id: c for c in db.session.execute(
         select(Client).where(Client.client_id.in_(client_ids))).scalars()}
+    evidence = _pipeline_evidence(resident, users)  # verification … delivery, for the camat
     audit("view_resident", target=resident.resident_id)
     db.session.commit()
     return render_template(
         "resident_detail.html", r=resident, events=events, users=users, clients=clients,
         desa=db.session.get(Wilayah, resident.desa_code), stage_labels=STAGE_LABELS,
-        labels=LABELS, event_labels=EVENT_LABELS, field_labels=FIELD_LABELS,
+        labels=LABELS, event_labels={**EVENT_LABELS, **evidence["event_labels"]},
+        field_labels=FIELD_LABELS, ev=evidence,
         warning_message=lambda code: check_message(code, resident.desa_code[:6]))
+
+
+# ---------------------------------------------------------------- pipeline evidence (detail)
+
+def _pipeline_evidence(resident, users):
+    """What the detail page shows of SOP steps 2–6: checks, photos, pickup, recording, batch,
+    card issue, delivery (signature as inline SVG), plus labels; fills `users` as needed."""
+    from datetime import datetime
+
+    from sync.models import Batch, BatchItem
+    from sync.signature import SignatureError, decode_signature, signature_svg
+    from sync.stages import (COLLECTION_OUTCOME_LABELS, EVENT_KIND_LABELS,
+                             NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS,
+                             RECORD_FAILED_REASON_LABELS, REJECTION_REASON_LABELS,
+                             VERIFICATION_CHECK_LABELS)
+
+    from ..attachments import Attachment
+    from .conflicts import gps_text
+
+    def when(text):
+        try:
+            return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
+        except ValueError:
+            return None
+
+    def who(part):
+        user_id = (part or {}).get("by")
+        if user_id is not None and user_id not in users:
+            users[user_id] = db.session.get(User, user_id)
+        user = users.get(user_id)
+        return user.full_name if user else "—"
+
+    def photo(sha256):
+        if not sha256:
+            return None
+        held = db.session.execute(select(Attachment.mime).where(
+            Attachment.sha256 == sha256)).scalar_one_or_none()
+        return {"sha256": sha256, "uploaded": held is not None}
+
+    delivery = dict(resident.delivery or {})
+    svg = None
+    if delivery.get("signature_data"):
+        try:
+            svg = signature_svg(decode_signature(delivery["signature_data"]))
+        except SignatureError:
+            svg = None
+    batch = db.session.get(Batch, resident.batch_id) if resident.batch_id else None
+    item = (db.session.get(BatchItem, (resident.batch_id, resident.resident_id))
+            if batch is not None else None)
+    merged_into = (db.session.get(Resident, resident.merged_into)
+                   if resident.merged_into else None)
+    collected = db.session.execute(
+        select(ResidentEvent.payload).where(ResidentEvent.resident_id == resident.resident_id,
+                                            ResidentEvent.kind == "card_collected")
+        .order_by(ResidentEvent.id.desc()).limit(1)).scalar_one_or_none()
+    parts = {key: getattr(resident, key) or None for key in (
+        "verification", "rejection", "pickup", "recording", "card_issue")}
+    return {
+        **parts, "delivery": delivery or None, "who": who, "when": when,
+        "kk_photo": photo(resident.kk_photo), "delivery_photo": photo(delivery.get("photo")),
+        "signature_svg": svg, "gps": gps_text(delivery.get("gps")), "batch": batch,
+        "batch_item": item, "merged_into": merged_into,
+        "collected_at": when((collected or {}).get("collected_at")),
+        "may_reopen": g.user.role == "camat" and resident.stage == "rejected",
+        "check_labels": VERIFICATION_CHECK_LABELS, "rejection_labels": REJECTION_REASON_LABELS,
+        "failed_labels": RECORD_FAILED_REASON_LABELS, "issue_labels": NOT_PRINTED_REASON_LABELS,
+        "outcome_labels": COLLECTION_OUTCOME_LABELS, "recipient_labels": RECIPIENT_LABELS,
+        "event_labels": EVENT_KIND_LABELS,
+    }
+
+
+@bp.post("/residents/<resident_id>/reopen")
+@office_login_required
+def resident_reopen(resident_id):
+    """The camat reopens a rejected case (back to Terdata), with an optional note."""
+    from flask import flash, redirect, url_for
+    from sync.office import OfficeError, reopen_case
+
+    from ..models import utcnow
+    from .conflicts import office_actor, office_error_status
+
+    resident = db.session.get(Resident, resident_id[:36])
+    if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
+        abort(404)
+    if g.user.role != "camat":
+        abort(403)
+    note = request.form.get("note", "").strip()
+    if len(note) > 1000:
+        return render_template("error.html", status=400,
+                               message="Catatan paling banyak 1000 karakter."), 400
+    try:
+        reopen_case(db.session, office_actor(), resident_id=resident.resident_id, note=note or None,
+                    now=utcnow())
+    except OfficeError as err:
+        db.session.rollback()
+        status = office_error_status(err)
+        return render_template("error.html", status=status, message=err.message), status
+    audit("reopen_case", target=resident.resident_id)
+    db.session.commit()
+    flash("Kasus dibuka kembali; statusnya sekarang Terdata.", "ok")
+    return redirect(url_for("web.resident_detail", resident_id=resident.resident_id))

@@ -105,6 +105,8 @@ def test_offline_registrations_reach_the_camat_exactly_once(browser, live_server
     office.get_by_label("Nama pengguna").fill("camat")
     office.get_by_label("Kata sandi").fill("rahasia-camat")
     office.get_by_role("button", name="Masuk").click()
+    expect(office.get_by_role("button", name="Keluar")).to_be_visible()
+    office.goto(live_server.url + "/residents")
     table = office.locator("table.residents")
     for name, nik, *_ in RESIDENTS:
         expect(table).to_contain_text(name)

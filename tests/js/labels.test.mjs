@@ -19,6 +19,12 @@ for (const [py, js] of [
   ["MARITAL_STATUS_LABELS", "MARITAL_STATUS_LABELS"],
   ["VULNERABLE_CATEGORY_LABELS", "VULNERABLE_CATEGORY_LABELS"],
   ["DISABILITY_LABELS", "DISABILITY_LABELS"],
+  ["REJECTION_REASON_LABELS", "REJECTION_REASON_LABELS"],
+  ["RECORD_FAILED_REASON_LABELS", "RECORD_FAILED_REASON_LABELS"],
+  ["NOT_PRINTED_REASON_LABELS", "NOT_PRINTED_REASON_LABELS"],
+  ["RECIPIENT_LABELS", "RECIPIENT_LABELS"],
+  ["VERIFICATION_CHECK_LABELS", "VERIFICATION_CHECK_LABELS"],
+  ["COLLECTION_OUTCOME_LABELS", "COLLECTION_OUTCOME_LABELS"],
 ]) {
   test(`${js} equals sync/stages.py ${py}`, () => {
     assert.deepEqual({ ...labels[js] }, pythonDict(py));
@@ -53,4 +59,14 @@ test("index.html works under the strict CSP: no inline script, style or handlers
   assert.doesNotMatch(html, /<style/);
   assert.doesNotMatch(html, /\sstyle="/);
   assert.doesNotMatch(html, /\son[a-z]+="/);
+});
+
+test("no other visible label contains a registration label (Playwright's getByLabel matches substrings)", () => {
+  const all = [...html.matchAll(/<label for="([^"]+)">([^<]+)<\/label>/g)].map((m) => [m[1], m[2].toLowerCase()]);
+  // Short labels (Desa, NIK, RT, RW) are always used with exact: true; the others must be unique.
+  const long = Object.entries(labels.FIELD_LABELS).filter(([, t]) => t.length > 4);
+  for (const [field, text] of long) {
+    const clash = all.filter(([id, t]) => id !== `f-${field}` && t.includes(text.toLowerCase()));
+    assert.deepEqual(clash, [], `"${text}" is contained in other labels`);
+  }
 });

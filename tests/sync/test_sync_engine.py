@@ -404,7 +404,7 @@ def test_unknown_mutation_refuses_the_whole_request(session, kit):
     client = kit.client()
     session.commit()
     mutations = [kit.mutation(client, "register_resident", kit.register_args()),
-                 kit.mutation(client, "deliver_card", {})]
+                 kit.mutation(client, "print_card", {})]
     with pytest.raises(EnvelopeError) as info:
         process_sync(session, actor=kit.actor(), client=client,
                      body=kit.body(client, mutations), now=NOW)

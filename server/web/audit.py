@@ -1,0 +1,142 @@
+"""The audit log: who viewed, exported or changed what, and when (PDP law, DESIGN §6)."""
+from datetime import date, datetime, time, timedelta
+
+from flask import g, render_template, request, url_for
+from sqlalchemy import func, select
+
+from ..auth import audit, office_login_required
+from ..extensions import db
+from ..formatting import WITA
+from ..models import AuditEntry, User
+from . import bp
+
+PAGE_SIZE = 100
+ACTION_LABELS = {
+    "login": "Masuk",
+    "view_dashboard": "Melihat dasbor",
+    "view_resident_list": "Melihat daftar penduduk",
+    "view_resident": "Melihat data penduduk",
+    "view_report": "Melihat laporan",
+    "view_audit": "Melihat log audit",
+    "export_report": "Mengunduh laporan",
+    "export_residents": "Mengunduh daftar penduduk",
+    "create_operation": "Membuat aksi",
+    "update_operation": "Mengubah aksi",
+    "assign_officer": "Menugaskan petugas",
+    "unassign_officer": "Mencabut penugasan",
+    "import_residents": "Mengimpor daftar warga",
+    "import_rejected": "Impor ditolak",
+    "create_user": "Membuat akun",
+    "update_user": "Mengubah akun",
+    "reset_password": "Mengganti kata sandi",
+    "deactivate_user": "Menonaktifkan akun",
+    "activate_user": "Mengaktifkan akun",
+    "revoke_device": "Mencabut perangkat",
+    "create_batch": "Membuat berkas serah terima",
+    "record_collection": "Mencatat pengambilan KTP",
+    "resolve_conflict": "Menyelesaikan konflik",
+    "reopen_case": "Membuka kembali kasus",
+    "view_attachment": "Melihat lampiran",
+    "view_conflict_list": "Melihat daftar konflik",
+    "view_conflict": "Melihat konflik",
+    "view_batch_list": "Melihat daftar serah terima",
+    "view_batch": "Melihat berkas serah terima",
+    "view_batch_manifest": "Melihat berita acara",
+}
+DETAIL_LABELS = {"count": "jumlah", "rows": "baris", "errors": "kesalahan", "format": "format",
+                 "desa": "desa", "role": "peran", "operation": "aksi", "user": "akun",
+                 "reason": "alasan", "devices_revoked": "perangkat dicabut",
+                 "target_total": "target", "active": "aktif", "filters": "saringan",
+                 "part": "bagian", "kind": "jenis", "decision": "keputusan"}
+
+
+def _date_arg(name):
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _details_text(details):
+    if not details:
+        return ""
+    parts = []
+    for key, value in details.items():
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value) or "—"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "—"
+        elif value is True:
+            value = "ya"
+        elif value is False:
+            value = "tidak"
+        parts.append(f"{DETAIL_LABELS.get(key, key)}: {value}")
+    return "; ".join(parts)
+
+
+def _targets(entries, users):
+    """{target: (text, link or None)} for the targets on the page."""
+    from sync.models import Batch, Client, Resident
+
+    from ..operations import Operation
+    out = {}
+    for entry in entries:
+        t = entry.target
+        if not t or t in out:
+            continue
+        kind, sep, ref = t.partition(":")
+        text, link = t, None
+        if kind == "user" and ref.isdigit():
+            user = users.get(int(ref)) or db.session.get(User, int(ref))
+            text = f"Akun: {user.username}" if user else t
+        elif kind == "operation" and ref.isdigit():
+            op = db.session.get(Operation, int(ref))
+            text = f"Aksi: {op.name}" if op else t
+        elif kind == "client":
+            client = db.session.get(Client, ref[:36])
+            text = f"Perangkat: {client.device_label or 'HP'}" if client else "Perangkat"
+        elif not sep and t.isdigit() and "conflict" in entry.action:
+            text = f"Konflik #{t}"
+        elif not sep and len(t) == 36:
+            resident = db.session.get(Resident, t)
+            batch = db.session.get(Batch, t) if resident is None else None
+            if resident is not None and resident.desa_code.startswith(g.user.kecamatan_code):
+                text, link = f"Penduduk: {resident.name}", url_for("web.resident_detail", resident_id=t)
+            elif batch is not None and batch.kecamatan_code == g.user.kecamatan_code:
+                text = f"Serah terima no. {batch.number}"
+        out[t] = (text, link)
+    return out
+
+
+@bp.get("/audit")
+@office_login_required
+def audit_log():
+    """The kecamatan's audit entries, newest first, filtered by user, action and dates."""
+    users = db.session.execute(select(User).where(User.kecamatan_code == g.user.kecamatan_code)
+                               .order_by(User.full_name)).scalars().all()
+    by_id = {u.id: u for u in users}
+    query = select(AuditEntry).where(AuditEntry.kecamatan_code == g.user.kecamatan_code)
+    user_id = request.args.get("user", type=int)
+    if user_id in by_id:
+        query = query.where(AuditEntry.user_id == user_id)
+    action = request.args.get("action", "")
+    if action in ACTION_LABELS:
+        query = query.where(AuditEntry.action == action)
+    start, end = _date_arg("from"), _date_arg("to")
+    if start:  # dates are WITA days
+        query = query.where(AuditEntry.at >= datetime.combine(start, time(), WITA))
+    if end:
+        query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), WITA))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    entries = db.session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    targets = _targets(entries, by_id)
+    audit("view_audit", count=len(entries))
+    db.session.commit()
+    filters = {"user": str(user_id) if user_id in by_id else "", "action": action if action in ACTION_LABELS else "",
+               "from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
+    return render_template(
+        "audit.html", entries=entries, users=users, by_id=by_id, labels=ACTION_LABELS,
+        details_text=_details_text, targets=targets, total=total, page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), filters=filters)

@@ -1,0 +1,413 @@
+"""Handovers to Disdukcapil (SOP steps 4 and 5): batches, card collection, the berita acara.
+
+A batch is made from recorded residents of the kecamatan (sync.office.create_batch); at
+Disdukcapil each card is either collected or "not printed yet" with a reason
+(sync.office.record_collection). Camat and operator may both do this.
+"""
+import uuid
+from datetime import datetime, time, timezone
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from sync.models import Batch, BatchItem, Resident, ResidentEvent
+from sync.stages import (BATCH_ORIGIN_LABELS, COLLECTION_OUTCOME_LABELS,
+                         NOT_PRINTED_REASON_LABELS, STAGE_LABELS)
+
+from ..auth import audit, office_login_required
+from ..extensions import db
+from ..formatting import MONTHS, WITA, as_utc
+from ..models import User, Wilayah, utcnow
+from ..wilayah import desa_of
+from . import bp
+from .conflicts import office_actor, office_error_status
+
+PAGE_SIZE = 50
+MAX_BATCH = 500
+MSG_NUMBER = "Nomor berita acara wajib diisi."
+MSG_NUMBER_USED = "Nomor berita acara ini sudah dipakai untuk serah terima lain di kecamatan ini."
+MSG_DATE = "Tanggal wajib diisi dengan format yang benar (contoh 28/11/2026)."
+MSG_TIME = "Jam tidak valid (contoh 09.30)."
+MSG_FUTURE = "Tanggal serah terima tidak boleh di masa depan."
+MSG_NO_RESIDENTS = "Pilih minimal satu warga yang sudah rekam."
+MSG_TOO_MANY = f"Satu berita acara paling banyak {MAX_BATCH} warga."
+MSG_NOT_RECORDED = ("Ada warga yang tidak dapat diserahkan (belum berstatus Sudah Rekam atau "
+                    "bukan warga kecamatan ini). Muat ulang halaman lalu pilih lagi.")
+MSG_NO_OUTCOME = "Pilih hasil pengambilan minimal untuk satu KTP."
+MSG_BAD_OUTCOME = "Pilihan hasil pengambilan tidak valid."
+MSG_NEED_REASON = "Pilih alasan mengapa KTP {name} belum dicetak."
+MSG_BAD_REASON = "Pilihan alasan tidak valid."
+MSG_NEED_TEXT = "Jelaskan alasan 'Lainnya' untuk KTP {name}."
+MSG_TEXT_LONG = "Keterangan paling banyak 500 karakter."
+MSG_NOT_IN_BATCH = "Ada warga yang tidak tercantum dalam berita acara ini."
+
+
+def _parse_date(text):
+    text = (text or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_time(text):
+    text = (text or "").strip().replace(".", ":")
+    if not text:
+        return None
+    try:
+        return time.fromisoformat(text if len(text) > 2 else text + ":00")
+    except ValueError:
+        return None
+
+
+class _WhenForm(FlaskForm):
+    """A date and an optional time (WITA), as one aware datetime in .when()."""
+
+    day = StringField("Tanggal", validators=[DataRequired(MSG_DATE), Length(max=10)])
+    hour = StringField("Jam (WITA)", validators=[Length(max=8)])
+
+    def validate_day(self, field):
+        if _parse_date(field.data) is None:
+            raise ValidationError(MSG_DATE)
+
+    def validate_hour(self, field):
+        if field.data and field.data.strip() and _parse_time(field.data) is None:
+            raise ValidationError(MSG_TIME)
+
+    def when(self, now):
+        """The chosen moment in UTC; without a time: now if today, else 12.00 WITA."""
+        day = _parse_date(self.day.data)
+        clock = _parse_time(self.hour.data)
+        local_now = as_utc(now).astimezone(WITA)
+        if clock is None:
+            clock = local_now.time() if day == local_now.date() else time(12, 0)
+        moment = datetime.combine(day, clock, tzinfo=WITA)
+        if moment > local_now:
+            if day > local_now.date():
+                raise ValidationError(MSG_FUTURE)
+            moment = local_now  # a time later today: the clock of the office PC is the limit
+        # In UTC: SQLite keeps a datetime's wall time and drops its offset.
+        return moment.astimezone(timezone.utc)
+
+
+class BatchForm(_WhenForm):
+    """Create a batch: number, date, notes and the chosen residents."""
+
+    number = StringField("Nomor berita acara", validators=[
+        DataRequired(MSG_NUMBER), Length(max=50, message="Nomor paling banyak 50 karakter.")])
+    day = StringField("Tanggal serah terima", validators=[DataRequired(MSG_DATE),
+                                                          Length(max=10)])
+    notes = TextAreaField("Catatan (opsional)", validators=[
+        Length(max=1000, message="Catatan paling banyak 1000 karakter.")])
+
+
+class CollectionForm(_WhenForm):
+    """Record the collection at Disdukcapil; the per-card choices are read from the form."""
+
+    day = StringField("Tanggal pengambilan", validators=[DataRequired(MSG_DATE),
+                                                        Length(max=10)])
+
+
+def _batch_or_404(batch_id):
+    batch = db.session.get(Batch, batch_id[:36])
+    if batch is None or batch.kecamatan_code != g.user.kecamatan_code:
+        abort(404)  # another kecamatan's batch does not exist for this user
+    return batch
+
+
+def _recorded_residents(desa_code=None):
+    query = (select(Resident)
+             .where(Resident.desa_code.like(g.user.kecamatan_code + "%"),
+                    Resident.stage == "recorded", Resident.merged_into.is_(None)))
+    if desa_code:
+        query = query.where(Resident.desa_code == desa_code)
+    return db.session.execute(query.order_by(Resident.desa_code, Resident.name)).scalars().all()
+
+
+def _suggested_number(now):
+    year = as_utc(now).astimezone(WITA).year
+    count = db.session.execute(select(func.count()).select_from(Batch).where(
+        Batch.kecamatan_code == g.user.kecamatan_code)).scalar_one()
+    return f"BA/{g.user.kecamatan_code}/{year}/{count + 1:03d}"
+
+
+def _flash_errors(form, extra=()):
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+    for message in extra:
+        flash(message, "error")
+
+
+@bp.route("/batches", methods=("GET", "POST"))
+@office_login_required
+def batches():
+    """The kecamatan's batches and the form to hand recorded residents over to Disdukcapil."""
+    desa_list = desa_of(db.session, g.user.kecamatan_code)
+    desa_names = {d.code: d.name for d in desa_list}
+    desa = request.values.get("desa", "")
+    desa = desa if desa in desa_names else ""
+    form = BatchForm()
+    now = utcnow()
+    status = 200
+    chosen = set()
+    if request.method == "POST":
+        chosen = set(request.form.getlist("resident_ids"))
+        status = _create_batch(form, chosen, now)
+        if isinstance(status, str):
+            return redirect(url_for("web.batch_detail", batch_id=status))
+    elif not form.number.data:
+        form.number.data = _suggested_number(now)
+        form.day.data = as_utc(now).astimezone(WITA).date().isoformat()
+
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.execute(
+        select(Batch).where(Batch.kecamatan_code == g.user.kecamatan_code)
+        .order_by(Batch.handed_at.desc(), Batch.created_at.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    total = db.session.execute(select(func.count()).select_from(Batch).where(
+        Batch.kecamatan_code == g.user.kecamatan_code)).scalar_one()
+    counts = _outcome_counts([b.batch_id for b in rows])
+    users = _users({b.created_by_user_id for b in rows})
+    recorded = _recorded_residents(desa or None)
+    groups = {}
+    for resident in recorded:
+        groups.setdefault(resident.desa_code, []).append(resident)
+    audit("view_batch_list", count=len(rows))
+    db.session.commit()
+    return render_template(
+        "batches.html", batches=rows, counts=counts, users=users, total=total, page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), form=form, groups=groups,
+        desa_list=desa_list, desa_names=desa_names, desa=desa, chosen=chosen,
+        origin_labels=BATCH_ORIGIN_LABELS,
+        kecamatan=db.session.get(Wilayah, g.user.kecamatan_code)), status
+
+
+def _create_batch(form, chosen, now):
+    """Validate and create; the new batch id on success, else the HTTP status to answer."""
+    from sync.office import OfficeError, create_batch
+
+    problems = []
+    valid = form.validate()
+    handed_at = None
+    if valid:
+        try:
+            handed_at = form.when(now)
+        except ValidationError as err:
+            problems.append(str(err))
+    if not chosen:
+        problems.append(MSG_NO_RESIDENTS)
+    elif len(chosen) > MAX_BATCH:
+        problems.append(MSG_TOO_MANY)
+    else:
+        allowed = {r.resident_id for r in _recorded_residents()}
+        if not chosen <= allowed:
+            problems.append(MSG_NOT_RECORDED)
+    number = (form.number.data or "").strip()
+    if valid and number and db.session.execute(select(Batch.batch_id).where(
+            Batch.kecamatan_code == g.user.kecamatan_code, Batch.number == number)).first():
+        problems.append(MSG_NUMBER_USED)
+    if not valid or problems:
+        _flash_errors(form, problems)
+        return 400
+    batch_id = str(uuid.uuid4())
+    try:
+        create_batch(db.session, office_actor(), batch_id=batch_id, number=number,
+                     handed_at=handed_at, resident_ids=sorted(chosen),
+                     notes=(form.notes.data or "").strip(), now=now)
+    except OfficeError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return office_error_status(err)
+    audit("create_batch", target=batch_id, count=len(chosen))
+    db.session.commit()
+    flash(f"Berita acara {number} dibuat untuk {len(chosen)} warga.", "ok")
+    return batch_id
+
+
+def _outcome_counts(batch_ids):
+    counts = {}
+    if not batch_ids:
+        return counts
+    for batch_id, outcome, n in db.session.execute(
+            select(BatchItem.batch_id, BatchItem.outcome, func.count())
+            .where(BatchItem.batch_id.in_(batch_ids))
+            .group_by(BatchItem.batch_id, BatchItem.outcome)):
+        entry = counts.setdefault(batch_id, {"total": 0, "collected": 0, "not_printed": 0,
+                                             "pending": 0})
+        entry["total"] += n
+        entry[outcome or "pending"] = entry.get(outcome or "pending", 0) + n
+    return counts
+
+
+def _users(ids):
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+
+
+def _items(batch):
+    """(item, resident) pairs of a batch, by desa and name."""
+    return db.session.execute(
+        select(BatchItem, Resident).join(Resident, Resident.resident_id == BatchItem.resident_id)
+        .where(BatchItem.batch_id == batch.batch_id)
+        .order_by(Resident.desa_code, Resident.name)).all()
+
+
+@bp.route("/batches/<batch_id>", methods=("GET", "POST"))
+@office_login_required
+def batch_detail(batch_id):
+    """One batch: its residents, the exceptions (cards not printed) and the collection form."""
+    batch = _batch_or_404(batch_id)
+    form = CollectionForm()
+    now = utcnow()
+    status = 200
+    items = _items(batch)
+    if request.method == "POST":
+        status = _record_collection(batch, form, items, now)
+        if status is None:
+            return redirect(url_for("web.batch_detail", batch_id=batch.batch_id))
+        items = _items(batch)
+    elif not form.day.data:
+        form.day.data = as_utc(now).astimezone(WITA).date().isoformat()
+    desa_names = {d.code: d.name for d in desa_of(db.session, g.user.kecamatan_code)}
+    exceptions = [(item, r) for item, r in items if item.outcome == "not_printed"]
+    counts = _outcome_counts([batch.batch_id]).get(batch.batch_id, {})
+    collected_at = _collection_times(batch, [r.resident_id for _item, r in items])
+    audit("view_batch", target=batch.batch_id)
+    db.session.commit()
+    return render_template(
+        "batch_detail.html", batch=batch, items=items, exceptions=exceptions, counts=counts,
+        form=form, desa_names=desa_names, creator=db.session.get(User, batch.created_by_user_id),
+        outcome_labels=COLLECTION_OUTCOME_LABELS, reason_labels=NOT_PRINTED_REASON_LABELS,
+        stage_labels=STAGE_LABELS, origin_labels=BATCH_ORIGIN_LABELS, collected_at=collected_at,
+        handed_local=as_utc(batch.handed_at).astimezone(WITA),
+        posted=request.form if request.method == "POST" else {}), status
+
+
+def _collection_times(batch, resident_ids):
+    """resident id → when their card was collected (as entered), from the card_collected events."""
+    if not resident_ids:
+        return {}
+    times = {}
+    for rid, payload in db.session.execute(
+            select(ResidentEvent.resident_id, ResidentEvent.payload)
+            .where(ResidentEvent.resident_id.in_(resident_ids),
+                   ResidentEvent.kind == "card_collected").order_by(ResidentEvent.id)):
+        if (payload or {}).get("batch_id") == batch.batch_id and payload.get("collected_at"):
+            try:
+                times[rid] = datetime.fromisoformat(payload["collected_at"].replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    return times
+
+
+def _record_collection(batch, form, items, now):
+    """Validate the per-card choices and record them; None on success, else an HTTP status."""
+    from sync.office import OfficeError, record_collection
+
+    names = {item.resident_id: resident.name for item, resident in items}
+    problems = []
+    valid = form.validate()
+    collected_at = None
+    if valid:
+        try:
+            collected_at = form.when(now)
+        except ValidationError as err:
+            problems.append(str(err))
+    chosen = []
+    known = set(names)
+    posted_ids = {key.split("-", 1)[1] for key in request.form if key.startswith("outcome-")}
+    if posted_ids - known:
+        problems.append(MSG_NOT_IN_BATCH)
+    for rid in sorted(known & posted_ids, key=lambda r: names[r]):
+        outcome = request.form.get(f"outcome-{rid}", "").strip()
+        if not outcome:
+            continue
+        if outcome not in COLLECTION_OUTCOME_LABELS:
+            problems.append(MSG_BAD_OUTCOME)
+            continue
+        reason = request.form.get(f"reason-{rid}", "").strip() or None
+        text = request.form.get(f"reason_text-{rid}", "").strip() or None
+        if outcome == "collected":
+            reason = text = None
+        else:
+            if reason is None:
+                problems.append(MSG_NEED_REASON.format(name=names[rid]))
+            elif reason not in NOT_PRINTED_REASON_LABELS:
+                problems.append(MSG_BAD_REASON)
+            elif reason == "other" and not text:
+                problems.append(MSG_NEED_TEXT.format(name=names[rid]))
+            if text and len(text) > 500:
+                problems.append(MSG_TEXT_LONG)
+        chosen.append({"resident_id": rid, "outcome": outcome, "reason": reason,
+                       "reason_text": text})
+    if not chosen and not problems:
+        problems.append(MSG_NO_OUTCOME)
+    if not valid or problems:
+        _flash_errors(form, problems)
+        return 400
+    try:
+        record_collection(db.session, office_actor(), batch_id=batch.batch_id, items=chosen,
+                          collected_at=collected_at, now=now)
+    except OfficeError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return office_error_status(err)
+    audit("record_collection", target=batch.batch_id, count=len(chosen))
+    db.session.commit()
+    done = sum(1 for c in chosen if c["outcome"] == "collected")
+    flash(f"Hasil pengambilan disimpan: {done} KTP diambil, {len(chosen) - done} belum dicetak.",
+          "ok")
+    return None
+
+
+@bp.get("/batches/<batch_id>/manifest")
+@office_login_required
+def batch_manifest(batch_id):
+    """The printable berita acara serah terima (A4), with the full NIKs Disdukcapil needs."""
+    batch = _batch_or_404(batch_id)
+    items = _items(batch)
+    handed_local = as_utc(batch.handed_at).astimezone(WITA)
+    desa_names = {d.code: d.name for d in desa_of(db.session, g.user.kecamatan_code)}
+    audit("view_batch_manifest", target=batch.batch_id, count=len(items))
+    db.session.commit()
+    return render_template(
+        "batch_manifest.html", batch=batch, items=items, desa_names=desa_names,
+        creator=db.session.get(User, batch.created_by_user_id),
+        kecamatan=db.session.get(Wilayah, batch.kecamatan_code),
+        handed_local=handed_local, terbilang=terbilang,
+        month_name=MONTHS[handed_local.month - 1])
+
+
+_ONES = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
+         "sepuluh", "sebelas")
+
+
+def terbilang(n):
+    """A count in Indonesian words, as written in a berita acara: 23 → 'dua puluh tiga'."""
+    n = int(n)
+    if n < 12:
+        return _ONES[n]
+    if n < 20:
+        return f"{_ONES[n - 10]} belas"
+    if n < 100:
+        rest = n % 10
+        return f"{_ONES[n // 10]} puluh" + (f" {_ONES[rest]}" if rest else "")
+    if n < 200:
+        rest = n - 100
+        return "seratus" + (f" {terbilang(rest)}" if rest else "")
+    if n < 1000:
+        rest = n % 100
+        return f"{_ONES[n // 100]} ratus" + (f" {terbilang(rest)}" if rest else "")
+    if n < 2000:
+        rest = n - 1000
+        return "seribu" + (f" {terbilang(rest)}" if rest else "")
+    rest = n % 1000
+    return f"{terbilang(n // 1000)} ribu" + (f" {terbilang(rest)}" if rest else "")

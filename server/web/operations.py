@@ -1,0 +1,600 @@
+"""Operations (aksi) and assignments — SOP step 1: create an operation with its desa, targets
+and standard step times; assign officers to desa; import a list of residents."""
+import csv
+import functools
+import io
+import re
+from datetime import date, datetime
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from sqlalchemy import func, select
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
+
+from sync.errors import ImportRejected, OfficeError
+from sync.models import Resident
+from sync.office import OfficeActor, import_listed_residents
+
+from ..auth import audit
+from ..auth import office_login_required
+from ..extensions import db
+from ..models import Assignment, User, Wilayah, utcnow
+from ..operations import (DEFAULT_STEP_MINUTES, SOP_STEPS, Operation, OperationDesa,
+                          get_operation, operations_of, overlapping_desa, petugas_of)
+from ..wilayah import desa_of
+from . import bp
+
+MAX_IMPORT_ROWS = 5000
+
+
+# ------------------------------------------------------------------------------ shared helpers
+
+def roles_required(*roles):
+    """Office view limited further to some roles (e.g. only the camat creates operations)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @office_login_required
+        def wrapped(**kwargs):
+            if g.user.role not in roles:
+                abort(403)
+            return view(**kwargs)
+        return wrapped
+    return decorator
+
+
+def no_nul(value):
+    """WTForms filter: drop NUL characters (PostgreSQL refuses them in text)."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class ActionForm(FlaskForm):
+    """A form with only the CSRF token, for buttons that change something."""
+
+
+def operation_or_404(op_id):
+    """The operation if it is of the user's kecamatan; another kecamatan's is a 404."""
+    op = get_operation(db.session, op_id, g.user.kecamatan_code)
+    if op is None:
+        abort(404)
+    return op
+
+
+# ------------------------------------------------------------------------------ forms
+
+class LooseIntegerField(IntegerField):
+    """An integer that may be typed as 1.234 (Indonesian thousands separator): a text box,
+    since a browser's number box would read 1.234 as one point two three four."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = re.sub(r"[.\s]", "", valuelist[0] or "")
+        if raw == "":
+            self.data = None
+            return
+        try:
+            self.data = int(raw)
+        except ValueError:
+            self.data = None
+            raise ValueError("Isi dengan bilangan bulat, mis. 120.") from None
+
+
+class IndonesianDateField(DateField):
+    """A date from <input type=date> (2026-11-28) or typed as 28/11/2026."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Tanggal tidak sah. Tulis seperti 28/11/2026.") from None
+
+
+class DesaTargetForm(Form):
+    """One desa row of the operation form (no CSRF: it sits inside the main form)."""
+
+    code = HiddenField()
+    include = BooleanField()
+    target = LooseIntegerField(validators=[Optional(), NumberRange(
+        min=0, max=1_000_000, message="Target tidak boleh negatif.")])
+
+
+def _step_field(number):
+    return LooseIntegerField(f"Langkah {number}", validators=[Optional(), NumberRange(
+        min=1, max=100_000, message="Waktu baku minimal 1 menit.")])
+
+
+class OperationForm(FlaskForm):
+    """Name, period, desa with targets, standard minutes per SOP step."""
+
+    name = StringField("Nama aksi", filters=[no_nul], validators=[
+        DataRequired("Nama aksi wajib diisi."), Length(max=120, message="Nama aksi terlalu panjang.")])
+    # InputRequired, not DataRequired: the latter would hide "Tanggal tidak sah" behind "wajib".
+    start_date = IndonesianDateField("Tanggal mulai", validators=[InputRequired("Tanggal mulai wajib diisi.")])
+    end_date = IndonesianDateField("Tanggal selesai", validators=[InputRequired("Tanggal selesai wajib diisi.")])
+    active = BooleanField("Aktif (dikirim ke HP petugas)", default=True)
+    desa = FieldList(FormField(DesaTargetForm))
+    step_1 = _step_field(1)
+    step_2 = _step_field(2)
+    step_3 = _step_field(3)
+    step_4 = _step_field(4)
+    step_5 = _step_field(5)
+    step_6 = _step_field(6)
+    step_7 = _step_field(7)
+
+    def step_fields(self):
+        """(number, label, field) per SOP step."""
+        return [(n, label, getattr(self, f"step_{n}")) for n, label, _m in SOP_STEPS]
+
+
+class AssignForm(FlaskForm):
+    """Assign an officer to a desa of the operation."""
+
+    officer = SelectField("Petugas", coerce=int, validate_choice=False)
+    desa_code = SelectField("Desa", validate_choice=False)
+
+
+class ImportForm(FlaskForm):
+    """Upload a list of residents (XLSX or CSV)."""
+
+    file = FileField("Berkas daftar warga (XLSX atau CSV)", validators=[
+        FileRequired("Pilih berkas XLSX atau CSV."),
+        FileAllowed(["xlsx", "csv"], "Hanya berkas .xlsx atau .csv yang diterima.")])
+
+
+def _fill_desa_rows(form, desa_list, op=None):
+    targets = {d.desa_code: d.target for d in op.desa} if op else {}
+    while len(form.desa.entries):
+        form.desa.pop_entry()
+    for d in desa_list:
+        form.desa.append_entry({"code": d.code, "include": d.code in targets,
+                                "target": targets.get(d.code)})
+
+
+def _form_errors(form, desa_list, op_id=None):
+    """Checks across fields; returns False (with errors on the fields) when the form is wrong."""
+    ok = True
+    if form.start_date.data and form.end_date.data and form.end_date.data < form.start_date.data:
+        form.end_date.errors.append("Tanggal selesai tidak boleh sebelum tanggal mulai.")
+        ok = False
+    known = {d.code for d in desa_list}
+    chosen = []
+    for entry in form.desa.entries:
+        sub = entry.form
+        if sub.code.data not in known:
+            abort(400)  # a desa of another kecamatan was slipped into the form
+        if sub.include.data:
+            if sub.target.data is None:
+                sub.target.errors.append("Isi target desa ini (boleh 0).")
+                ok = False
+            chosen.append(sub.code.data)
+    if not chosen:
+        form.desa.errors.append("Pilih paling sedikit satu desa.")
+        ok = False
+    if form.active.data and chosen:
+        clash = overlapping_desa(db.session, g.user.kecamatan_code, chosen, exclude_id=op_id)
+        for entry in form.desa.entries:
+            other = clash.get(entry.form.code.data)
+            if other is not None:
+                entry.form.include.errors.append(
+                    f"Desa ini sudah termasuk aksi aktif lain: {other.name}.")
+                ok = False
+    return ok
+
+
+def _save(form, op):
+    op.name = form.name.data.strip()
+    op.start_date, op.end_date = form.start_date.data, form.end_date.data
+    op.active = bool(form.active.data)
+    op.step_minutes = {str(n): f.data for n, _l, f in form.step_fields() if f.data is not None}
+    wanted = {e.form.code.data: e.form.target.data for e in form.desa.entries if e.form.include.data}
+    for row in list(op.desa):
+        if row.desa_code not in wanted:
+            op.desa.remove(row)
+        else:
+            row.target = wanted.pop(row.desa_code)
+    for code, target in wanted.items():
+        op.desa.append(OperationDesa(desa_code=code, target=target))
+
+
+# ------------------------------------------------------------------------------ pages
+
+@bp.get("/operations")
+@office_login_required
+def operations():
+    """The kecamatan's operations."""
+    ops = operations_of(db.session, g.user.kecamatan_code)
+    counts = {}
+    if ops:
+        counts = dict(db.session.execute(
+            select(Resident.operation_id, func.count())
+            .where(Resident.operation_id.in_([o.id for o in ops]))
+            .group_by(Resident.operation_id)).all())
+    return render_template("operations.html", operations=ops, counts=counts,
+                           kecamatan=db.session.get(Wilayah, g.user.kecamatan_code))
+
+
+@bp.route("/operations/new", methods=("GET", "POST"))
+@roles_required("camat")
+def operation_new():
+    """Create an operation (camat only)."""
+    desa_list = desa_of(db.session, g.user.kecamatan_code)
+    form = OperationForm()
+    if request.method == "GET":
+        for n, _label, f in form.step_fields():
+            f.data = DEFAULT_STEP_MINUTES.get(str(n))
+        _fill_desa_rows(form, desa_list)
+        today = utcnow().date()
+        form.start_date.data = today
+    status = 200
+    if form.validate_on_submit() and _form_errors(form, desa_list):
+        op = Operation(kecamatan_code=g.user.kecamatan_code, created_by=g.user.id,
+                       created_at=utcnow())
+        _save(form, op)
+        db.session.add(op)
+        db.session.flush()
+        audit("create_operation", target=f"operation:{op.id}", desa=len(op.desa),
+              target_total=op.target_total)
+        db.session.commit()
+        flash(f"Aksi \u201c{op.name}\u201d dibuat. Sekarang tugaskan petugas ke desanya.", "info")
+        return redirect(url_for("web.operation_detail", op_id=op.id))
+    if request.method == "POST":
+        status = 400
+    return render_template("operation_form.html", form=form, op=None,
+                           desa_names={d.code: d.name for d in desa_list}), status
+
+
+@bp.route("/operations/<int:op_id>/edit", methods=("GET", "POST"))
+@roles_required("camat")
+def operation_edit(op_id):
+    """Change an operation's name, period, desa, targets and step times (camat only)."""
+    op = operation_or_404(op_id)
+    desa_list = desa_of(db.session, g.user.kecamatan_code)
+    form = OperationForm(obj=None)
+    if request.method == "GET":
+        form.name.data, form.active.data = op.name, op.active
+        form.start_date.data, form.end_date.data = op.start_date, op.end_date
+        for n, _label, f in form.step_fields():
+            f.data = op.minutes(n)
+        _fill_desa_rows(form, desa_list, op)
+    status = 200
+    if form.validate_on_submit() and _form_errors(form, desa_list, op_id=op.id):
+        _save(form, op)
+        audit("update_operation", target=f"operation:{op.id}", desa=len(op.desa),
+              target_total=op.target_total, active=op.active)
+        db.session.commit()
+        flash("Perubahan aksi disimpan.", "info")
+        return redirect(url_for("web.operation_detail", op_id=op.id))
+    if request.method == "POST":
+        status = 400
+    return render_template("operation_form.html", form=form, op=op,
+                           desa_names={d.code: d.name for d in desa_list}), status
+
+
+def _detail(op, import_form=None, import_errors=None, status=200):
+    officers = petugas_of(db.session, g.user.kecamatan_code)
+    codes = op.desa_codes
+    assignments = db.session.execute(
+        select(Assignment).join(User, User.id == Assignment.user_id)
+        .where(Assignment.desa_code.in_(codes or [""]), User.kecamatan_code == g.user.kecamatan_code)
+        .order_by(Assignment.desa_code, User.full_name)).scalars().all()
+    by_desa = {}
+    for a in assignments:
+        by_desa.setdefault(a.desa_code, []).append(a)
+    assign_form = AssignForm()
+    assign_form.officer.choices = [(u.id, u.full_name) for u in officers]
+    assign_form.desa_code.choices = [(d.desa_code, d.desa.name) for d in op.desa]
+    counts = dict(db.session.execute(
+        select(Resident.desa_code, func.count()).where(Resident.operation_id == op.id)
+        .group_by(Resident.desa_code)).all())
+    return render_template(
+        "operation_detail.html", op=op, by_desa=by_desa, assign_form=assign_form,
+        action_form=ActionForm(), import_form=import_form or ImportForm(),
+        import_errors=import_errors, counts=counts, steps=SOP_STEPS,
+        may_edit=g.user.role == "camat", officers=officers), status
+
+
+@bp.get("/operations/<int:op_id>")
+@office_login_required
+def operation_detail(op_id):
+    """One operation: desa and targets, step times, assigned officers, import."""
+    return _detail(operation_or_404(op_id))
+
+
+@bp.post("/operations/<int:op_id>/assign")
+@office_login_required
+def operation_assign(op_id):
+    """Assign an officer of the kecamatan to one desa of the operation."""
+    op = operation_or_404(op_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    officer = db.session.get(User, form.officer.data)
+    if (officer is None or officer.kecamatan_code != g.user.kecamatan_code
+            or officer.role != "petugas" or not officer.active):
+        flash("Petugas tidak ditemukan di kecamatan ini.", "error")
+        return redirect(url_for("web.operation_detail", op_id=op.id), code=303)
+    if form.desa_code.data not in op.desa_codes:
+        flash("Desa itu bukan bagian dari aksi ini.", "error")
+        return redirect(url_for("web.operation_detail", op_id=op.id), code=303)
+    if form.desa_code.data in officer.desa_codes:
+        flash(f"{officer.full_name} sudah ditugaskan di desa itu.", "info")
+    else:
+        officer.assignments.append(Assignment(desa_code=form.desa_code.data))
+        audit("assign_officer", target=f"user:{officer.id}", desa=form.desa_code.data,
+              operation=op.id)
+        db.session.commit()
+        desa = db.session.get(Wilayah, form.desa_code.data)
+        flash(f"{officer.full_name} ditugaskan di Desa {desa.name}. HP petugas menerimanya "
+              "saat sinkron berikutnya.", "info")
+    return redirect(url_for("web.operation_detail", op_id=op.id), code=303)
+
+
+@bp.post("/operations/<int:op_id>/unassign/<int:assignment_id>")
+@office_login_required
+def operation_unassign(op_id, assignment_id):
+    """Withdraw an officer from a desa."""
+    op = operation_or_404(op_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.user.kecamatan_code != g.user.kecamatan_code:
+        abort(404)
+    name = assignment.user.full_name
+    audit("unassign_officer", target=f"user:{assignment.user_id}", desa=assignment.desa_code,
+          operation=op.id)
+    db.session.delete(assignment)
+    db.session.commit()
+    flash(f"Penugasan {name} dicabut. Data desa itu hilang dari HP-nya saat sinkron berikutnya "
+          "(data yang belum terkirim tetap dikirim dulu).", "info")
+    return redirect(url_for("web.operation_detail", op_id=op.id), code=303)
+
+
+# ------------------------------------------------------------------------------ import
+
+IMPORT_COLUMNS = {
+    "desa_code": ("kode_desa", "desa_code", "kode_wilayah", "kode"),
+    "desa_name": ("desa", "nama_desa", "desa_kelurahan"),
+    "name": ("nama", "nama_lengkap", "name"),
+    "nik": ("nik",),
+    "kk_number": ("no_kk", "nomor_kk", "kk", "kk_number", "nkk"),
+    "sex": ("jenis_kelamin", "jk", "l_p", "sex", "kelamin"),
+    "birth_place": ("tempat_lahir", "birth_place"),
+    "birth_date": ("tanggal_lahir", "tgl_lahir", "birth_date"),
+    "address": ("alamat", "address"),
+    "rt": ("rt",),
+    "rw": ("rw",),
+    "phone": ("no_hp", "nomor_hp", "telepon", "hp", "phone", "no_telepon"),
+}
+ROW_FIELDS = ("desa_code", "name", "nik", "kk_number", "sex", "birth_date", "birth_place",
+              "address", "rt", "rw", "phone")
+FIELD_LABELS = {"desa_code": "Desa", "name": "Nama", "nik": "NIK", "kk_number": "Nomor KK",
+                "sex": "Jenis kelamin", "birth_date": "Tanggal lahir",
+                "birth_place": "Tempat lahir", "address": "Alamat", "rt": "RT", "rw": "RW",
+                "phone": "Nomor HP", "marital_status": "Status perkawinan", "file": "Berkas",
+                "_file": "Berkas", "_row": "Baris", "_schema": "Baris"}
+SEX_WORDS = {"l": "male", "lk": "male", "laki-laki": "male", "laki laki": "male", "pria": "male",
+             "male": "male", "p": "female", "pr": "female", "perempuan": "female",
+             "wanita": "female", "female": "female"}
+TEMPLATE_HEADER = ["kode_desa", "nama", "nik", "no_kk", "jenis_kelamin", "tempat_lahir",
+                   "tanggal_lahir", "alamat", "rt", "rw", "no_hp"]
+
+
+class ImportFileError(Exception):
+    """The file itself cannot be read (not a row problem)."""
+
+
+def _header_key(text):
+    return re.sub(r"[^a-z0-9]+", "_", str(text or "").strip().lower()).strip("_")
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(filename, data):
+    """Rows of an uploaded XLSX or CSV as (row number, [cell texts]), header first.
+
+    Raises ImportFileError for anything unreadable (never a 500 for a bad file).
+    """
+    too_many = f"Terlalu banyak baris (paling banyak {MAX_IMPORT_ROWS:,}).".replace(",", ".")
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+        rows = []
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = book.worksheets[0]
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    if number > MAX_IMPORT_ROWS + 1:
+                        raise ImportFileError(too_many)
+                    rows.append((number, [_cell_text(v) for v in values]))
+            finally:
+                book.close()
+        except ImportFileError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+            raise ImportFileError("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX).") from exc
+        return rows
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes any byte
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text.splitlines()[0] if text else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = []
+    try:
+        for number, values in enumerate(csv.reader(io.StringIO(text, newline=""),
+                                                   delimiter=delimiter), start=1):
+            if number > MAX_IMPORT_ROWS + 1:
+                raise ImportFileError(too_many)
+            # NUL is never text (PostgreSQL refuses it in a string)
+            rows.append((number, [v.replace("\x00", "").strip() for v in values]))
+    except csv.Error as exc:
+        raise ImportFileError("Berkas CSV tidak dapat dibaca.") from exc
+    return rows
+
+
+def _iso_date(text):
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_import(table, op):
+    """(rows for import_listed_residents, errors [(row, field, message)]) from a read table."""
+    errors = []
+    if not table:
+        return [], [(1, "file", "Berkas kosong.")]
+    header_row, header = table[0]
+    columns = {}
+    for index, title in enumerate(header):
+        key = _header_key(title)
+        for field, aliases in IMPORT_COLUMNS.items():
+            if key in aliases and field not in columns:
+                columns[field] = index
+    if "name" not in columns:
+        errors.append((header_row, "file", "Kolom 'nama' tidak ditemukan di baris judul."))
+    if "desa_code" not in columns and "desa_name" not in columns:
+        errors.append((header_row, "file", "Kolom 'kode_desa' (atau 'desa') tidak ditemukan di baris judul."))
+    if errors:
+        return [], errors
+    op_desa = {d.desa_code: d.desa.name for d in op.desa}
+    by_name = {}
+    for code, name in op_desa.items():
+        by_name[name.lower()] = code
+        by_name[re.sub(r"^(desa|kelurahan)\s+", "", name.lower())] = code
+    rows = []
+    for number, values in table[1:]:
+        if not any(v for v in values):
+            continue  # blank line
+        cell = {f: (values[i] if i < len(values) else "") for f, i in columns.items()}
+        row = {f: cell.get(f, "") for f in ROW_FIELDS}
+        row["_row"] = number
+        raw_desa = (cell.get("desa_code") or "").replace(".", "").strip()
+        if not raw_desa and cell.get("desa_name"):
+            name = re.sub(r"^(desa|kelurahan)\s+", "", cell["desa_name"].strip().lower())
+            raw_desa = by_name.get(name) or by_name.get(cell["desa_name"].strip().lower()) or ""
+            if not raw_desa:
+                errors.append((number, "desa_code",
+                               f"Desa \u201c{cell['desa_name']}\u201d tidak termasuk aksi ini."))
+                continue
+        if not raw_desa:
+            errors.append((number, "desa_code", "Kode desa wajib diisi."))
+            continue
+        if raw_desa not in op_desa:
+            errors.append((number, "desa_code", f"Desa {raw_desa} tidak termasuk aksi ini."))
+            continue
+        row["desa_code"] = raw_desa
+        if not row["name"].strip():
+            errors.append((number, "name", "Nama wajib diisi."))
+            continue
+        sex = row["sex"].strip().lower()
+        if sex:
+            if sex not in SEX_WORDS:
+                errors.append((number, "sex", f"Jenis kelamin \u201c{row['sex']}\u201d tidak dikenal (isi L atau P)."))
+                continue
+            row["sex"] = SEX_WORDS[sex]
+        if row["birth_date"]:
+            iso = _iso_date(row["birth_date"])
+            if iso is None:
+                errors.append((number, "birth_date",
+                               f"Tanggal lahir \u201c{row['birth_date']}\u201d tidak sah (tulis 28/11/2008)."))
+                continue
+            row["birth_date"] = iso
+        for key in ("rt", "rw"):
+            if row[key].isdigit():
+                row[key] = row[key].zfill(3)
+        rows.append(row)
+    if not rows and not errors:
+        errors.append((header_row + 1, "file", "Tidak ada baris data di bawah baris judul."))
+    return rows, errors
+
+
+@bp.post("/operations/<int:op_id>/import")
+@office_login_required
+def operation_import(op_id):
+    """Import a list of residents as cases still to be found — all rows or none."""
+    op = operation_or_404(op_id)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _detail(op, form, None, status=400)
+    upload = form.file.data
+    try:
+        table = read_table(upload.filename or "", upload.read())
+        rows, errors = parse_import(table, op)
+    except ImportFileError as exc:
+        rows, errors = [], [(1, "file", str(exc))]
+    if errors and not rows:
+        audit("import_rejected", target=f"operation:{op.id}", errors=len(errors))
+        db.session.commit()
+        return _detail(op, form, _error_list(errors), status=422)
+
+    actor = OfficeActor(user_id=g.user.id, role=g.user.role, kecamatan_code=g.user.kecamatan_code)
+    try:
+        ids = import_listed_residents(db.session, actor, operation_id=op.id, rows=rows, now=utcnow())
+    except ImportRejected as rejected:
+        errors = errors + list(rejected.errors)
+        ids = []
+    except OfficeError as err:
+        errors = errors + [(None, "_file", err.message)]
+        ids = []
+    if errors:  # all or nothing: a single bad row refuses the whole file
+        db.session.rollback()
+        audit("import_rejected", target=f"operation:{op.id}", errors=len(errors))
+        db.session.commit()
+        return _detail(op, form, _error_list(errors), status=422)
+    audit("import_residents", target=f"operation:{op.id}", rows=len(ids))
+    db.session.commit()
+    flash(f"{len(ids):,} warga diimpor sebagai \u201cBelum Ditemukan\u201d. HP petugas desa "
+          "itu menerimanya saat sinkron berikutnya.".replace(",", "."), "info")
+    return redirect(url_for("web.operation_detail", op_id=op.id), code=303)
+
+
+def _error_list(errors):
+    out = []
+    for error in sorted(errors, key=lambda e: (e[0] or 0, str(e[1]))):
+        number, field_name, message = (list(error) + [None, None, None])[:3]
+        out.append({"row": number or None, "field": FIELD_LABELS.get(field_name, field_name or ""),
+                    "message": message})
+    return out
+
+
+@bp.get("/operations/<int:op_id>/import-template.csv")
+@office_login_required
+def operation_import_template(op_id):
+    """An example CSV with the expected columns and the operation's desa codes."""
+    op = operation_or_404(op_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(TEMPLATE_HEADER)
+    first = op.desa[0].desa_code if op.desa else ""
+    writer.writerow([first, "Contoh Nama Warga", "", "", "P", "Paringin", "17/05/2008",
+                     "Jalan Contoh No. 1", "001", "002", ""])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="format-impor-aksi-{op.id}.csv"'})

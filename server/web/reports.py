@@ -1,0 +1,286 @@
+"""SOP step 7: "Laporan Hasil Aksi Pelayanan" per operation (printable A4, XLSX, CSV), and
+the export of the residents list (XLSX, CSV)."""
+import csv
+import io
+import re
+
+from flask import Response, abort, g, render_template, request
+from sqlalchemy import select
+
+from sync.models import Resident
+from sync.stages import DISABILITY_LABELS, SEX_LABELS, VULNERABLE_CATEGORY_LABELS
+
+from ..auth import audit, office_login_required
+from ..extensions import db
+from ..formatting import WITA, as_utc, mask_nik, tanggal, tanggal_panjang
+from ..models import Wilayah, utcnow
+from ..operations import (card_issue_text, desa_recap, exceptions, get_operation, officer_recap,
+                          operations_of, rejection_text, report_indicators, sop_compliance)
+from ..wilayah import desa_of
+from . import bp
+from .dashboard import STAGE_NAMES
+
+EXPORT_LIMIT = 20000
+RECAP_HEADER = ["Desa", "Kode desa", "Target", "Belum Ditemukan", "Terdata", "Terverifikasi",
+                "Sudah Rekam", "Diserahkan ke Disdukcapil", "KTP Diambil", "KTP Diserahkan",
+                "Ditolak", "Capaian (%)"]
+RESIDENT_HEADER = ["No", "Nama", "NIK (disamarkan)", "Desa", "Jenis kelamin", "Tanggal lahir",
+                   "Tahap", "Kategori rentan", "Disabilitas", "Diperbarui (WITA)"]
+
+
+def _op(op_id):
+    op = get_operation(db.session, op_id, g.user.kecamatan_code)
+    if op is None:
+        abort(404)
+    return op
+
+
+def _report_data(op):
+    rows, total = desa_recap(db.session, op)
+    rejected, not_printed = exceptions(db.session, op)
+    names = {r.code: r.name for r in rows}
+    return {
+        "op": op, "rows": rows, "total": total, "indicators": report_indicators(total),
+        "officers": officer_recap(db.session, op), "compliance": sop_compliance(db.session, op),
+        "rejected": [(r, names.get(r.desa_code, r.desa_code), rejection_text(r)) for r in rejected],
+        "not_printed": [(r, names.get(r.desa_code, r.desa_code), card_issue_text(r))
+                        for r in not_printed],
+        "kecamatan": db.session.get(Wilayah, op.kecamatan_code),
+        "printed_on": utcnow(),
+    }
+
+
+def _recap_values(row):
+    return [row.target, row.listed, row.found, row.verified, row.recorded, row.sent,
+            row.collected, row.delivered, row.rejected]
+
+
+def safe_text(value):
+    """A cell text that a spreadsheet will never run as a formula (CSV/formula injection)."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not re.fullmatch(r"[+-][\d\s]*", text)):
+        return "'" + text
+    return text
+
+
+def _append(sheet, values):
+    """Append a row; text that starts with "=" stays text (openpyxl would make it a formula)."""
+    from openpyxl.cell import Cell
+    row = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = Cell(sheet, value=value)
+            cell.data_type = "s"
+            value = cell
+        row.append(value)
+    sheet.append(row)
+
+
+def _pct_text(value):
+    return "" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def _csv_response(rows, filename):
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([v if isinstance(v, (int, float)) else safe_text(v) for v in row])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store"})
+
+
+def _xlsx_response(book, filename):
+    data = io.BytesIO()
+    book.save(data)
+    return Response(data.getvalue(), headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store"})
+
+
+def _slug(text):
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "aksi"
+
+
+# ------------------------------------------------------------------------------ pages
+
+@bp.get("/reports")
+@office_login_required
+def reports():
+    """The operations whose report can be opened."""
+    return render_template("reports.html", operations=operations_of(db.session, g.user.kecamatan_code),
+                           kecamatan=db.session.get(Wilayah, g.user.kecamatan_code))
+
+
+@bp.get("/reports/<int:op_id>")
+@office_login_required
+def report(op_id):
+    """The printable A4 report of one operation."""
+    op = _op(op_id)
+    data = _report_data(op)
+    audit("view_report", target=f"operation:{op.id}")
+    db.session.commit()
+    return render_template("report.html", **data)
+
+
+@bp.get("/reports/<int:op_id>.csv")
+@office_login_required
+def report_csv(op_id):
+    """One table of the report as CSV (;, decimal comma): the Rekapitulasi per Desa with its
+    total line, or with ?part=indikator the indicators (Target, Realisasi, Capaian)."""
+    op = _op(op_id)
+    rows, total = desa_recap(db.session, op)
+    part = "indikator" if request.args.get("part") == "indikator" else "desa"
+    if part == "indikator":
+        lines = [["No", "Indikator", "Target", "Realisasi", "Persentase Capaian (%)"]]
+        for i, (label, target, value, pct) in enumerate(report_indicators(total), start=1):
+            lines.append([i, label, target, value, _pct_text(pct)])
+    else:
+        lines = [RECAP_HEADER]
+        for r in rows:
+            lines.append([r.name, r.code] + _recap_values(r) + [_pct_text(r.capaian)])
+        lines.append(["Jumlah", ""] + _recap_values(total) + [_pct_text(total.capaian)])
+    audit("export_report", target=f"operation:{op.id}", format="csv", part=part)
+    db.session.commit()
+    suffix = "-indikator" if part == "indikator" else ""
+    return _csv_response(lines, f"laporan-{_slug(op.name)}-{op.id}{suffix}.csv")
+
+
+@bp.get("/reports/<int:op_id>.xlsx")
+@office_login_required
+def report_xlsx(op_id):
+    """The whole report as an XLSX workbook (one sheet per part)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    op = _op(op_id)
+    data = _report_data(op)
+    bold = Font(bold=True)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Indikator"
+    sheet.append(["LAPORAN HASIL AKSI PELAYANAN PAK KEDES \u201cCAH\u201d"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([f"Kecamatan {data['kecamatan'].name}, Kabupaten Balangan"])
+    _append(sheet, ["Aksi", op.name])
+    sheet.append(["Periode", f"{tanggal(op.start_date)} – {tanggal(op.end_date)}"])
+    sheet.append(["Dicetak", tanggal_panjang(data["printed_on"])])
+    sheet.append([])
+    sheet.append(["Indikator", "Target", "Realisasi", "Persentase Capaian"])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    for label, target, value, pct in data["indicators"]:
+        sheet.append([label, target, value, None if pct is None else pct / 100.0])
+        sheet.cell(sheet.max_row, 4).number_format = "0.0%"
+    sheet.column_dimensions["A"].width = 42
+    for col in "BCD":
+        sheet.column_dimensions[col].width = 18
+
+    recap = book.create_sheet("Rekap per Desa")
+    recap.append(RECAP_HEADER)
+    for cell in recap[1]:
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True)
+    for r in data["rows"] + [data["total"]]:
+        recap.append([r.name, r.code] + _recap_values(r)
+                     + [None if r.capaian is None else r.capaian / 100.0])
+        recap.cell(recap.max_row, len(RECAP_HEADER)).number_format = "0.0%"
+    for cell in recap[recap.max_row]:
+        cell.font = bold
+    recap.column_dimensions["A"].width = 24
+
+    officers = book.create_sheet("Per Petugas")
+    officers.append(["Petugas", "Desa tugas", "Terdata", "Terverifikasi", "Ditolak", "Dijemput",
+                     "Sudah Rekam", "KTP Diserahkan"])
+    for o in data["officers"]:
+        _append(officers, [o.name, ", ".join(o.desa), o.found, o.verified, o.rejected,
+                           o.picked_up, o.recorded, o.delivered])
+
+    sop = book.create_sheet("Waktu SOP")
+    sop.append(["Langkah", "Kegiatan", "Waktu baku (menit)", "Kasus", "Median (menit)",
+                "Sesuai waktu baku"])
+    for c in data["compliance"]:
+        sop.append([c.step, c.label, c.standard, c.count if c.step != 7 else None,
+                    None if c.median is None else round(c.median, 1),
+                    None if c.share is None else c.share / 100.0])
+        sop.cell(sop.max_row, 6).number_format = "0.0%"
+
+    rej = book.create_sheet("Ditolak")
+    rej.append(["No", "Nama", "Desa", "Alasan"])
+    for i, (r, desa, reason) in enumerate(data["rejected"], start=1):
+        _append(rej, [i, r.name, desa, reason])
+    np_ = book.create_sheet("KTP Belum Tercetak")
+    np_.append(["No", "Nama", "Desa", "Alasan"])
+    for i, (r, desa, reason) in enumerate(data["not_printed"], start=1):
+        _append(np_, [i, r.name, desa, reason])
+    for ws in book.worksheets[1:]:
+        for cell in ws[1]:
+            cell.font = bold
+    audit("export_report", target=f"operation:{op.id}", format="xlsx")
+    db.session.commit()
+    return _xlsx_response(book, f"laporan-{_slug(op.name)}-{op.id}.xlsx")
+
+
+# ------------------------------------------------------------------------------ residents export
+
+def resident_filters():
+    """The residents-list filters of the query string (shared with the list page)."""
+    return {k: request.args.get(k, "").replace("\x00", "").strip()[:80]
+            for k in ("desa", "stage", "officer", "vulnerable", "operation", "q")}
+
+
+def _resident_rows(filters):
+    from ..operations import filter_residents
+    desa_list = desa_of(db.session, g.user.kecamatan_code)
+    names = {d.code: d.name for d in desa_list}
+    query = filter_residents(select(Resident), g.user.kecamatan_code, filters, set(names))
+    residents = db.session.execute(
+        query.order_by(Resident.desa_code, Resident.name, Resident.resident_id)
+        .limit(EXPORT_LIMIT)).scalars().all()
+    rows = []
+    for i, r in enumerate(residents, start=1):
+        updated = as_utc(r.updated_at)
+        rows.append([
+            i, r.name, mask_nik(r.nik) if r.nik else "", names.get(r.desa_code, r.desa_code),
+            SEX_LABELS.get(r.sex, r.sex or ""),
+            r.birth_date.strftime("%d/%m/%Y") if r.birth_date else "",
+            STAGE_NAMES.get(r.stage, r.stage),
+            VULNERABLE_CATEGORY_LABELS.get(r.vulnerable_category, "") if r.vulnerable_category else "",
+            DISABILITY_LABELS.get(r.disability, "") if r.disability else "",
+            updated.astimezone(WITA).strftime("%d/%m/%Y %H.%M") if updated else "",
+        ])
+    return rows
+
+
+@bp.get("/residents/export.<fmt>")
+@office_login_required
+def residents_export(fmt):
+    """The filtered residents list as CSV or XLSX (NIK masked, as on the screen)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    filters = resident_filters()
+    rows = _resident_rows(filters)
+    audit("export_residents", format=fmt, count=len(rows),
+          filters={k: v for k, v in filters.items() if v and k != "q"})
+    db.session.commit()
+    stamp = utcnow().astimezone(WITA).strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        return _csv_response([RESIDENT_HEADER] + rows, f"data-penduduk-{stamp}.csv")
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Data Penduduk"
+    sheet.append(RESIDENT_HEADER)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        _append(sheet, row)
+    sheet.column_dimensions["B"].width = 28
+    sheet.column_dimensions["C"].width = 20
+    sheet.column_dimensions["D"].width = 18
+    sheet.column_dimensions["G"].width = 24
+    return _xlsx_response(book, f"data-penduduk-{stamp}.xlsx")
