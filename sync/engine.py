@@ -140,9 +140,20 @@ def _lock_client(session: Session, client: Client) -> None:
     session.refresh(client)
 
 
+MAX_SKEW_SECONDS = 2**31 - 1  # clients.clock_skew_seconds is a 32-bit INTEGER
+
+
 def _record_clock(client: Client, request: dict[str, Any], now: datetime) -> None:
-    sent_at = as_utc(request["sent_at"])
-    skew = round((sent_at - now).total_seconds())  # positive: the phone's clock is ahead
+    sent = request["sent_at"]
+    # A phone whose clock says year 1 or 5897 must still sync (and be told to fix the
+    # clock), so the skew is clamped to what the column holds instead of failing.
+    try:
+        sent_at = as_utc(sent)
+        skew = (sent_at - now).total_seconds()  # positive: the phone's clock is ahead
+    except OverflowError:  # e.g. year 1 with a positive offset: before datetime.min in UTC
+        sent_at = None
+        skew = MAX_SKEW_SECONDS if sent.year > now.year else -MAX_SKEW_SECONDS
+    skew = max(-MAX_SKEW_SECONDS, min(MAX_SKEW_SECONDS, round(skew)))
     client.last_sent_at = sent_at
     client.last_sync_at = now
     client.clock_skew_seconds = skew
@@ -205,7 +216,10 @@ def _parse_at(value: str) -> datetime:
         raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME}) from None
     if parsed.tzinfo is None:
         raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME})
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # outside years 1–9999 once in UTC
+        raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME}) from None
 
 
 def _stored_rejections(session: Session, client: Client, ids: list[int]) -> dict[int, RejectedMutation]:

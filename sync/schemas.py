@@ -20,6 +20,7 @@ from .wirefields import (  # noqa: F401  (re-exported: callers import them from 
     IdentityNumber,
     Name,
     Phone,
+    PlainString,
     RtRw,
     Text,
     UTCDateTime,
@@ -97,7 +98,7 @@ class SyncRequestSchema(Schema):
         error_messages=_messages(invalid="Harus bilangan bulat."),
     )
     client_id = _uuid_field()
-    app_version = fields.String(
+    app_version = PlainString(
         required=True, validate=_length(40), error_messages=_messages(invalid="Harus berupa teks.")
     )
     sent_at = fields.AwareDateTime(

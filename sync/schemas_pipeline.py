@@ -15,7 +15,7 @@ from .stages import (
     RECORD_FAILED_REASON_LABELS,
     REJECTION_REASON_LABELS,
 )
-from .wirefields import MSG_REQUIRED, Code, Text, length, messages, uuid_field
+from .wirefields import MSG_REQUIRED, Code, PlainString, Text, length, messages, uuid_field
 
 MAX_PICKUP = 50
 MAX_BATCH = 500
@@ -195,7 +195,7 @@ class HandoverBatchArgsSchema(_Args):
     """Args of handover_batch: recorded residents handed to Disdukcapil (berita acara)."""
 
     batch_id = uuid_field()
-    number = fields.String(required=True, validate=[length(50), validate.Length(min=1, error=MSG_REQUIRED)],
+    number = PlainString(required=True, validate=[length(50), validate.Length(min=1, error=MSG_REQUIRED)],
                            error_messages=messages(invalid="Harus berupa teks."))
     handed_at = DeviceTime()
     resident_ids = ResidentIds(MAX_BATCH)

@@ -35,7 +35,26 @@ def choice(codes) -> validate.OneOf:
     return validate.OneOf(list(codes), error=MSG_CHOICE)
 
 
-class Text(fields.String):
+MSG_BAD_CHARACTER = "Teks berisi karakter yang tidak diizinkan."
+
+
+class PlainString(fields.String):
+    """A string the databases can store: no NUL character, no lone surrogate."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        # PostgreSQL refuses NUL in text, and a lone surrogate (JSON "\ud800") cannot be
+        # encoded as UTF-8: either would fail at INSERT time as a server error.
+        if "\x00" in text:
+            raise ValidationError(MSG_BAD_CHARACTER)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(MSG_BAD_CHARACTER) from None
+        return text
+
+
+class Text(PlainString):
     """Trimmed text; an empty or blank string loads as None (optional fields)."""
 
     def __init__(self, maximum: int, **kwargs: Any) -> None:
@@ -58,7 +77,7 @@ class Text(fields.String):
         return text or None
 
 
-class Name(fields.String):
+class Name(PlainString):
     """A person's name: required, inner whitespace collapsed."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -132,7 +151,7 @@ class Phone(fields.String):
         return text
 
 
-class IdentityNumber(fields.String):
+class IdentityNumber(PlainString):
     """NIK or KK as typed; the format is judged by sync.validators (shared vectors), not here."""
 
     def __init__(self, **kwargs: Any) -> None:

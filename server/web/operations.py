@@ -10,7 +10,8 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField,
+                     IntegerField, SelectField, StringField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
@@ -18,8 +19,7 @@ from sync.errors import ImportRejected, OfficeError
 from sync.models import Resident
 from sync.office import OfficeActor, import_listed_residents
 
-from ..auth import audit
-from ..auth import office_login_required
+from ..auth import audit, office_login_required
 from ..extensions import db
 from ..models import Assignment, User, Wilayah, utcnow
 from ..operations import (DEFAULT_STEP_MINUTES, SOP_STEPS, Operation, OperationDesa,

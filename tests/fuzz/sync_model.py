@@ -203,6 +203,8 @@ def draw_update(data, model: Model, client: ClientInfo):
         variant = "other_desa"
     if variant == "unknown":
         rid = model.new_uuid()
+    elif variant != "other_desa" and model.focus in mine:
+        rid = model.focus
     else:  # mostly the latest cases, so that edits pile up on the same ones
         pool = others if variant == "other_desa" else mine
         rid = _pick(data, pool[-2:] if data.draw(st.integers(0, 3)) else pool)

@@ -452,3 +452,27 @@ def test_new_assignment_restarts_the_pull_once(session, kit):
     again = kit.sync(reader, actor=kit.actor(user_id=2, desa=(DESA_A, DESA_B)),
                      cursor=widened["cursor"])
     assert again["scope_reset"] is False and again["changes"]["residents"] == []
+
+
+@pytest.mark.parametrize("sent_at", ["0001-01-01T00:00:01+00:02", "9999-12-31T23:59:59-01:00",
+                                     "5897-06-10T04:22:33Z", "0201-08-30T01:00:35Z"])
+def test_an_absurd_device_clock_still_syncs_and_is_flagged(session, kit, sent_at):
+    client = kit.client()
+    response = kit.sync(client, [kit.mutation(client, "register_resident", kit.register_args())],
+                        sent_at=sent_at)
+    assert response["results"][0]["status"] == "applied" and response["clock_skew_flagged"]
+    assert abs(session.get(Client, client.client_id).clock_skew_seconds) <= 2**31 - 1
+
+
+def test_text_the_database_cannot_store_is_a_field_error(session, kit):
+    client = kit.client()
+    bad = [kit.register_args(name="Warga\x00Uji"), kit.register_args(notes="\ud800"),
+           kit.register_args()]
+    mutations = [kit.mutation(client, "register_resident", args) for args in bad]
+    mutations.append(kit.mutation(client, "register_resident", kit.register_args(),
+                                  at="9999-12-31T23:59:59-01:00"))
+    results = kit.sync(client, mutations)["results"]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("rejected", "validation_error"), ("rejected", "validation_error"), ("applied", None),
+        ("rejected", "invalid_mutation_time")]
+    assert list(results[0]["fields"]) == ["name"] and list(results[1]["fields"]) == ["notes"]
