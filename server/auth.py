@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, flash, g, redirect, render_template, reques
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from . import security
 from .extensions import db
@@ -20,7 +20,8 @@ class LoginForm(FlaskForm):
     """Username and password."""
 
     username = StringField("Nama pengguna", validators=[
-        DataRequired("Nama pengguna wajib diisi."), Length(max=64)])
+        DataRequired("Nama pengguna wajib diisi."), Length(max=64),
+        Regexp(r"^[^\x00-\x1f\ud800-\udfff]*$", message="Nama pengguna tidak sah.")])
     password = PasswordField("Kata sandi", validators=[
         DataRequired("Kata sandi wajib diisi."), Length(max=256)])
 

@@ -1,18 +1,26 @@
 """Marshmallow schemas of the server's own API bodies (sync bodies live in sync.schemas)."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 REQUIRED = {"required": "Wajib diisi."}
+
+
+def _printable(value):
+    # PostgreSQL text cannot hold NUL, and no username or label needs control characters.
+    if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValidationError("Mengandung karakter yang tidak diizinkan.")
 LENGTH = "Panjang isian harus {min} sampai {max} karakter."
 
 
 class DeviceLoginSchema(Schema):
     """Body of POST /api/auth/device."""
 
-    username = fields.String(required=True, validate=validate.Length(1, 64, error=LENGTH),
+    username = fields.String(required=True,
+                             validate=[validate.Length(1, 64, error=LENGTH), _printable],
                              error_messages=REQUIRED)
     password = fields.String(required=True, validate=validate.Length(1, 256, error=LENGTH),
                              error_messages=REQUIRED)
-    device_label = fields.String(load_default="", validate=validate.Length(0, 80, error=LENGTH))
+    device_label = fields.String(load_default="",
+                                 validate=[validate.Length(0, 80, error=LENGTH), _printable])
 
 
 class UserInfoSchema(Schema):

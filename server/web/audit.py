@@ -134,7 +134,8 @@ def audit_log():
     targets = _targets(entries, by_id)
     audit("view_audit", count=len(entries))
     db.session.commit()
-    filters = {"user": str(user_id) if user_id in by_id else "", "action": action if action in ACTION_LABELS else "",
+    filters = {"user": str(user_id) if user_id in by_id else "",
+               "action": action if action in ACTION_LABELS else "",
                "from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
     return render_template(
         "audit.html", entries=entries, users=users, by_id=by_id, labels=ACTION_LABELS,

@@ -118,8 +118,10 @@ class OperationForm(FlaskForm):
     name = StringField("Nama aksi", filters=[no_nul], validators=[
         DataRequired("Nama aksi wajib diisi."), Length(max=120, message="Nama aksi terlalu panjang.")])
     # InputRequired, not DataRequired: the latter would hide "Tanggal tidak sah" behind "wajib".
-    start_date = IndonesianDateField("Tanggal mulai", validators=[InputRequired("Tanggal mulai wajib diisi.")])
-    end_date = IndonesianDateField("Tanggal selesai", validators=[InputRequired("Tanggal selesai wajib diisi.")])
+    start_date = IndonesianDateField("Tanggal mulai", validators=[
+        InputRequired("Tanggal mulai wajib diisi.")])
+    end_date = IndonesianDateField("Tanggal selesai", validators=[
+        InputRequired("Tanggal selesai wajib diisi.")])
     active = BooleanField("Aktif (dikirim ke HP petugas)", default=True)
     desa = FieldList(FormField(DesaTargetForm))
     step_1 = _step_field(1)
@@ -515,14 +517,16 @@ def parse_import(table, op):
         sex = row["sex"].strip().lower()
         if sex:
             if sex not in SEX_WORDS:
-                errors.append((number, "sex", f"Jenis kelamin \u201c{row['sex']}\u201d tidak dikenal (isi L atau P)."))
+                errors.append((number, "sex", f"Jenis kelamin \u201c{row['sex']}\u201d tidak "
+                                              "dikenal (isi L atau P)."))
                 continue
             row["sex"] = SEX_WORDS[sex]
         if row["birth_date"]:
             iso = _iso_date(row["birth_date"])
             if iso is None:
                 errors.append((number, "birth_date",
-                               f"Tanggal lahir \u201c{row['birth_date']}\u201d tidak sah (tulis 28/11/2008)."))
+                               f"Tanggal lahir \u201c{row['birth_date']}\u201d tidak sah "
+                               "(tulis 28/11/2008)."))
                 continue
             row["birth_date"] = iso
         for key in ("rt", "rw"):

@@ -60,7 +60,8 @@ def safe_text(value):
     if value is None:
         return ""
     text = str(value)
-    if text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not re.fullmatch(r"[+-][\d\s]*", text)):
+    signed = text[:1] in ("+", "-") and not re.fullmatch(r"[+-][\d\s]*", text)
+    if text[:1] in ("=", "@", "\t", "\r") or signed:
         return "'" + text
     return text
 

@@ -108,3 +108,9 @@ def test_forms_require_csrf(db_url):
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "k" * 40})
     res = app.test_client().post("/login", data={"username": "camat", "password": "x"})
     assert res.status_code == 400
+
+
+@pytest.mark.parametrize("username", ["cam\x00at", "camat\x07"])
+def test_control_characters_in_login_are_a_clear_4xx(auth, username):
+    res = auth.login(username, "apa-saja-123")
+    assert 400 <= res.status_code < 500
