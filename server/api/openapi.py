@@ -138,7 +138,9 @@ def _attachment_paths(spec):
                 "200": {"description": "Ada (lengkap atau sebagian)", "headers": {
                     **offset, "Upload-Complete": {"description": "1 lengkap, 0 sebagian",
                                                   "schema": {"type": "integer"}}}},
+                "400": {"description": "Hash bukan 64 digit heksadesimal"},
                 "401": {"description": "Token tidak ada, tidak dikenal atau dicabut"},
+                "403": {"description": "Bukan petugas"},
                 "404": {"description": "Belum ada apa pun untuk hash ini"},
             },
         },
