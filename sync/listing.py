@@ -29,6 +29,8 @@ ROW_FIELDS = ("desa_code", "name", "nik", "kk_number", "sex", "birth_date", "bir
 
 MSG_OTHER_KECAMATAN = "Desa ini bukan bagian dari kecamatan Anda."
 MSG_NIK_EXISTS = "NIK ini sudah ada di data warga ({name}); hapus baris ini dari berkas."
+MSG_NIK_EXISTS_ELSEWHERE = ("NIK ini sudah terdaftar di kecamatan lain; hapus baris ini dari "
+                            "berkas atau hubungi Disdukcapil.")
 MSG_NIK_TWICE = "NIK ini sudah ada di baris {row} berkas ini."
 
 _SEX_WORDS = {"l": "male", "lk": "male", "laki-laki": "male", "laki laki": "male", "pria": "male",
@@ -75,7 +77,7 @@ def import_listed_residents(session, actor: OfficeActor, *, operation_id: int,
         errors += [(number, field, text) for field, text in problems.items()]
         if data is not None:
             loaded.append((number, data, warnings))
-    errors += _nik_duplicates(session, loaded)
+    errors += _nik_duplicates(session, loaded, actor.kecamatan_code)
     if errors:
         raise ImportRejected(errors)
 
@@ -142,7 +144,7 @@ def _normalise(key: str, value: Any) -> Any:
     return value
 
 
-def _nik_duplicates(session, loaded) -> list[tuple[int, str, str]]:
+def _nik_duplicates(session, loaded, kecamatan_code: str) -> list[tuple[int, str, str]]:
     """A NIK twice in the file, or already on a resident: the row would be a second case."""
     errors = []
     first_row: dict[str, int] = {}
@@ -155,10 +157,14 @@ def _nik_duplicates(session, loaded) -> list[tuple[int, str, str]]:
     niks = list(first_row)
     existing: dict[str, str] = {}
     for start in range(0, len(niks), 500):
-        existing.update(session.execute(
-            select(Resident.nik, Resident.name)
-            .where(Resident.nik.in_(niks[start:start + 500]), Resident.merged_into.is_(None))).all())
-    errors += [(number, "nik", MSG_NIK_EXISTS.format(name=existing[data["nik"]]))
+        for nik, name, desa in session.execute(
+                select(Resident.nik, Resident.name, Resident.desa_code)
+                .where(Resident.nik.in_(niks[start:start + 500]),
+                       Resident.merged_into.is_(None))):
+            # Another kecamatan's resident is not this office's to see: no name.
+            existing[nik] = (MSG_NIK_EXISTS.format(name=name) if desa[:6] == kecamatan_code
+                             else MSG_NIK_EXISTS_ELSEWHERE)
+    errors += [(number, "nik", existing[data["nik"]])
                for number, data, _ in loaded if data["nik"] in existing]
     return errors
 

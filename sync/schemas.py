@@ -250,14 +250,45 @@ class ResidentSchema(Schema):
     merged_into = fields.String(allow_none=True)
 
 
+class PlaceRefSchema(Schema):
+    """A kecamatan or desa as {code, name}."""
+
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class OperationDesaRefSchema(PlaceRefSchema):
+    """A desa of an operation with its target."""
+
+    target = fields.Integer(allow_none=True)
+
+
+class OperationRefSchema(Schema):
+    """An active operation (aksi) covering some of the officer's desa."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    start_date = fields.String(required=True)
+    end_date = fields.String(required=True)
+    desa = fields.List(fields.Nested(OperationDesaRefSchema), required=True)
+
+
+class AssignmentsSchema(Schema):
+    """The officer's current assignment, sent on every sync."""
+
+    kecamatan = fields.Nested(PlaceRefSchema)
+    desa_codes = fields.List(fields.String())
+    operations = fields.List(fields.Nested(OperationRefSchema))
+
+
 class SyncChangesSchema(Schema):
     """Rows changed since the cursor; server/api adds `desa` and `assignments`."""
 
     residents = fields.List(fields.Nested(ResidentSchema), required=True)
     # ids of residents merged into another one by the camat: delete them on the phone
     removed = fields.List(fields.String(), required=True)
-    desa = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
-    assignments = fields.Dict(keys=fields.String())
+    desa = fields.List(fields.Nested(PlaceRefSchema))
+    assignments = fields.Nested(AssignmentsSchema)
 
 
 class SyncResponseSchema(Schema):

@@ -1,6 +1,8 @@
 """Marshmallow schemas of the server's own API bodies (sync bodies live in sync.schemas)."""
 from marshmallow import Schema, ValidationError, fields, validate
 
+from sync.schemas import OperationRefSchema
+
 REQUIRED = {"required": "Wajib diisi."}
 
 
@@ -47,6 +49,7 @@ class DeviceLoginResponseSchema(Schema):
     user = fields.Nested(UserInfoSchema)
     kecamatan = fields.Nested(PlaceSchema)
     desa = fields.List(fields.Nested(PlaceSchema))
+    operations = fields.List(fields.Nested(OperationRefSchema))
 
 
 class ErrorSchema(Schema):

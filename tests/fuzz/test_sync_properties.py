@@ -85,6 +85,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @initialize()
     def setup(self):
+        OUTCOMES[("(examples)", "", None)] += 1
         _clear(self.engine)
         self.session = Session(self.engine)
         # Fixed ids: hypothesis must draw the same way when it replays an example.
@@ -111,6 +112,7 @@ class SyncMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------ sending
     def _sync(self, client: sm.ClientInfo, mutations: list[dict]):
         """process_sync as server/api does: commit on success and on a gap, else roll back."""
+        OUTCOMES[("(syncs)", "", None)] += 1
         row = self.session.get(Client, client.client_id)
         actor = SyncActor(user_id=client.user_id, username=f"p{client.user_id}", role="petugas",
                           kecamatan_code=sm.KECAMATAN, desa_codes=client.desa)
@@ -357,8 +359,8 @@ class SyncMachine(RuleBasedStateMachine):
 def test_sync_engine_properties(engine):
     SyncMachine.engine = engine
     OUTCOMES.clear()
-    steps = 20 if engine.dialect.name == "postgresql" else 40
-    n = examples(30 if engine.dialect.name == "postgresql" else 100)
+    steps = 25 if engine.dialect.name == "postgresql" else 40
+    n = examples(45 if engine.dialect.name == "postgresql" else 100)
     run_state_machine_as_test(SyncMachine, settings=settings(
         max_examples=n, stateful_step_count=steps, deadline=None, database=None, phases=phases(),
         suppress_health_check=list(HealthCheck)))

@@ -360,3 +360,18 @@ def test_import_flags_a_possible_duplicate_without_nik(session, kit):
         "possible_duplicate", rid, known)
     assert conflict.details["reason"] == "same_name_birth_date_desa"
     assert conflict.details["import_row"] == 9
+
+
+def test_import_never_names_another_kecamatans_resident(session, kit):
+    juai = kit.client(user_id=20)
+    juai_actor = kit.actor(user_id=20, desa=("6311012001",))
+    kit.sync(juai, [kit.mutation(juai, "register_resident", kit.register_args(
+        desa_code="6311012001", name="Warga Juai Rahasia", nik="6311011203990009"))],
+        actor=juai_actor)
+    row = {"_row": 2, "desa_code": DESA_A, "name": "Pindahan", "nik": "6311011203990009"}
+    with pytest.raises(ImportRejected) as info:
+        import_listed_residents(session, CAMAT, operation_id=5, rows=[row], now=NOW)
+    session.rollback()
+    [(number, field, text)] = info.value.errors
+    assert (number, field) == (2, "nik")
+    assert "Rahasia" not in text and "kecamatan lain" in text

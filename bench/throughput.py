@@ -1,0 +1,121 @@
+"""Server throughput: 1,000 mutations applied, on SQLite and on PostgreSQL.
+
+Two figures per database:
+* engine: `process_sync` in this process (two requests of 500 registrations, each committed),
+  on a database that already holds the cases of earlier runs;
+Both pull as a phone does: from its cursor (the change sequence before the run), one page of
+up to 200 cases (its own new ones) per answer.
+* http: the same 1,000 through a real gunicorn server (`pakkedes serve`, 2 workers), two gzip
+  POSTs of 500 from a raw client on 127.0.0.1, timed from the first byte sent to the last
+  byte of the second answer.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import data, harness
+
+BATCH = 500
+
+
+def _actor(user_id: int, desa):
+    from sync.engine import SyncActor
+
+    return SyncActor(user_id=user_id, username="petugas", role="petugas",
+                     kecamatan_code="631104", desa_codes=frozenset(desa))
+
+
+def _engine_run(url: str, seed: int, n: int = 1000) -> float:
+    """Seconds to apply n registrations through process_sync (commits included)."""
+    from sqlalchemy import create_engine, func, select
+    from sqlalchemy.orm import Session
+
+    from server.models import User
+    from sync.engine import process_sync
+    from sync.models import Client, Resident
+
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            user = session.execute(select(User).where(User.username == "petugas")).scalar_one()
+            client = Client(client_id=str(uuid.uuid4()), user_id=user.id, device_label="bench",
+                            token_hash=uuid.uuid4().hex * 2, last_mutation_id=0,
+                            created_at=datetime.now(timezone.utc))
+            session.add(client)
+            session.commit()
+            actor = _actor(user.id, data.DESA)
+            cursor = str(session.execute(select(func.coalesce(func.max(Resident.change_seq), 0)))
+                         .scalar())
+            regs = data.registrations(n, seed=seed)
+            bodies = []
+            for start in range(0, n, BATCH):
+                mutations = [data.mutation(start + i + 1, "register_resident", args)
+                             for i, args in enumerate(regs[start:start + BATCH])]
+                bodies.append({"protocol": 1, "client_id": client.client_id,
+                               "app_version": "bench", "cursor": cursor, "mutations": mutations,
+                               "sent_at": datetime.now(timezone.utc).isoformat()})
+            t0 = time.perf_counter()
+            for body in bodies:
+                answer = process_sync(session, actor=actor, client=client, body=body,
+                                      now=datetime.now(timezone.utc))
+                session.commit()
+                assert {r["status"] for r in answer["results"]} == {"applied"}, answer["results"][:3]
+            return time.perf_counter() - t0
+    finally:
+        engine.dispose()
+
+
+def _http_run(server: harness.ServerProcess, seed: int, n: int = 1000) -> tuple[float, int]:
+    """Seconds for n registrations as two gzip POSTs (answers read); returns (s, bytes up)."""
+    phone = harness.RawPhone.login(server.port, label="bench")
+    for args in data.registrations(n, seed=seed):
+        phone.queue("register_resident", args)
+    phone.cursor = str(server.sql("select coalesce(max(change_seq), 0) from residents")[0][0])
+    sent = 0
+    t0 = time.perf_counter()
+    while phone.outbox:
+        outcome = phone.sync_once(BATCH)
+        assert outcome.status == 200, (outcome.status, outcome.error, outcome.data)
+        sent += outcome.request_bytes
+    return time.perf_counter() - t0, sent
+
+
+def run(workdir: Path, reps: int = 3, log=print) -> dict:
+    """The throughput figures for SQLite and PostgreSQL (median of `reps`)."""
+    out = {}
+    for backend in ("sqlite", "postgresql"):
+        wd = workdir / f"throughput-{backend}"
+        url = (f"sqlite:///{wd / 'cah.sqlite'}" if backend == "sqlite"
+               else harness.create_pg_database("cah_bench"))
+        try:
+            wd.mkdir(parents=True, exist_ok=True)
+            server = harness.ServerProcess(wd, url, workers=2).prepare()
+            _engine_run(url, seed=999)  # warm-up: imports, caches, 1,000 cases already there
+            engine_s = []
+            for i in range(reps):
+                engine_s.append(_engine_run(url, seed=1000 + i))
+                log(f"  throughput {backend} engine run {i + 1}: {engine_s[-1]:.3f} s")
+            server.start()
+            try:
+                _http_run(server, seed=1999)  # warm-up of the workers
+                http_s, up = [], 0
+                for i in range(reps):
+                    seconds, up = _http_run(server, seed=2000 + i)
+                    http_s.append(seconds)
+                    log(f"  throughput {backend} http run {i + 1}: {seconds:.3f} s")
+            finally:
+                server.stop()
+            out[backend] = {
+                "mutations": 1000, "requests": 1000 // BATCH,
+                "engine_s": statistics.median(engine_s), "engine_runs_s": engine_s,
+                "http_s": statistics.median(http_s), "http_runs_s": http_s,
+                "http_bytes_up": up,
+            }
+        finally:
+            if backend == "postgresql":
+                harness.drop_pg_database(url)
+    return out
