@@ -59,7 +59,9 @@ def test_offline_registrations_reach_the_camat_exactly_once(browser, live_server
     context = browser.new_context()
     page = context.new_page()
     sync_requests = []
-    page.on("request", lambda r: sync_requests.append(r)
+    # Requests that reached the server and were answered: a fetch that failed while the
+    # emulated network was still coming back never left the phone.
+    page.on("requestfinished", lambda r: sync_requests.append(r)
             if r.url.endswith("/api/sync") and r.method == "POST" else None)
 
     login_phone(page, live_server)
