@@ -76,3 +76,61 @@ def registrations(n: int, seed: int = 1, desa: str | None = None) -> list[dict]:
 def mutation(mid: int, name: str, args: dict, at: str = "2026-11-28T09:15:03+08:00") -> dict:
     """One outbox entry as it travels."""
     return {"id": mid, "name": name, "at": at, "args": args}
+
+
+# ---------------------------------------------------------------- signatures and deliveries
+PAD = (340, 176)  # CSS px of the signature canvas on a 360 px wide phone (100 % × 11rem)
+
+
+def signature_strokes(rng: random.Random, pad=PAD) -> list[list[list[int]]]:
+    """Raw pointer samples of a finger signature (60 Hz): a looping name, a second word or
+    initial, sometimes an underline or a dot. The app thins and simplifies them itself."""
+    import math
+
+    width, height = pad
+    strokes = []
+    x = rng.uniform(0.08, 0.18) * width
+    for part in range(rng.choice((2, 2, 3))):
+        seconds = rng.uniform(0.9, 1.6) if part == 0 else rng.uniform(0.4, 1.0)
+        n = int(seconds * 60)
+        speed = rng.uniform(0.25, 0.45) * width / seconds * (0.6 if part else 1.0)
+        loops = rng.uniform(2.0, 4.0)
+        radius = rng.uniform(0.12, 0.22) * height
+        base = rng.uniform(0.45, 0.6) * height
+        phase = rng.uniform(0, math.tau)
+        stroke = []
+        for i in range(n):
+            t = i / 60
+            px = x + speed * t + 0.6 * radius * math.cos(math.tau * loops * t / seconds + phase)
+            py = base + radius * math.sin(math.tau * loops * t / seconds + phase) \
+                + 0.15 * radius * math.sin(math.tau * 0.7 * t) + rng.uniform(-0.8, 0.8)
+            stroke.append([min(width - 1, max(0, round(px))), min(height - 1, max(0, round(py)))])
+        strokes.append(stroke)
+        x = min(width * 0.7, stroke[-1][0] + rng.uniform(8, 25))
+    if rng.random() < 0.5:  # underline
+        y = round(rng.uniform(0.75, 0.85) * height)
+        x0, x1 = rng.uniform(0.05, 0.2) * width, rng.uniform(0.6, 0.9) * width
+        n = int(rng.uniform(0.3, 0.5) * 60)
+        strokes.append([[round(x0 + (x1 - x0) * i / (n - 1)), y + round(rng.uniform(-1, 1))]
+                        for i in range(n)])
+    return strokes
+
+
+def delivery_plan(resident_ids: list[str], seed: int) -> list[dict]:
+    """What the officer records per card: recipient (a proxy for some), GPS, raw strokes."""
+    rng = random.Random(seed)
+    plan = []
+    for rid in resident_ids:
+        proxy = rng.random() < 0.2
+        plan.append({
+            "resident_id": rid,
+            "delivery_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "recipient": "proxy" if proxy else "owner",
+            "proxy_name": rng.choice(("Siti Rahmah", "Ahmad Basri", "Nor Aini")) if proxy else None,
+            "proxy_relation": rng.choice(("ibu kandung", "ayah", "kakak")) if proxy else None,
+            "gps": {"lat": round(-2.34 - rng.random() * 0.1, 6),
+                    "lon": round(115.47 + rng.random() * 0.1, 6),
+                    "accuracy_m": rng.randint(4, 30)} if rng.random() < 0.9 else None,
+            "strokes": signature_strokes(rng),
+        })
+    return plan

@@ -1,19 +1,12 @@
 """Indonesian formats: WITA times, dd/mm/yyyy dates, 1.234 numbers, masked NIKs."""
 from datetime import date, datetime, timedelta, timezone
 
+from sync.models import as_utc
+
 WITA = timezone(timedelta(hours=8), "WITA")
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")
-
-
-def as_utc(value):
-    """A datetime as aware UTC (SQLite hands back naive datetimes that are UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def wita(value):

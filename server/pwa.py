@@ -22,6 +22,9 @@ DEFAULT_PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 # What the service worker precaches (sw.js itself is fetched by the browser, never cached).
 SHELL_PATTERNS = ("index.html", "manifest.webmanifest", "css/*.css", "js/*.js", "icons/*.png")
 SW_FILE = "sw.js"
+# Served (the browser fetches them to install the app) but never shown offline: keeping them
+# out of the precache saves ~13 KB on the first load over 2G.
+NOT_PRECACHED = frozenset({"icons/icon-512.png", "icons/icon-maskable-512.png"})
 VERSION_PLACEHOLDER = '"__SHELL_VERSION__"'
 FILES_PLACEHOLDER = "/*__SHELL_FILES__*/"
 MIME_TYPES = {
@@ -86,7 +89,7 @@ def render_sw(template, version, files):
     text = template.decode("utf-8")
     if VERSION_PLACEHOLDER not in text or FILES_PLACEHOLDER not in text:
         raise RuntimeError("pwa/sw.js lacks the SHELL_VERSION or SHELL_FILES placeholder")
-    listed = ", ".join(json.dumps(f) for f in files)
+    listed = ", ".join(json.dumps(f) for f in files if f not in NOT_PRECACHED)
     text = text.replace(VERSION_PLACEHOLDER, json.dumps(version), 1)
     return text.replace(FILES_PLACEHOLDER, listed, 1).encode()
 

@@ -50,7 +50,7 @@ def test_server_killed_mid_sync_loses_nothing_and_applies_nothing_twice(database
               RawPhone.login(server.port, "petugas2", label="HP 3")]
     registered = []
     for phone in phones:
-        registered += _plan(phone, rng, n_register=240, n_update=80)
+        registered += _plan(phone, rng, n_register=300, n_update=100)
     total = sum(len(p.outbox) for p in phones)
 
     deadline = time.monotonic() + 90
@@ -58,7 +58,7 @@ def test_server_killed_mid_sync_loses_nothing_and_applies_nothing_twice(database
 
     def run(phone):
         try:
-            phone.sync_until_empty(deadline, batch=80, pause=0.1, timeout=20)
+            phone.sync_until_empty(deadline, batch=40, pause=0.1, timeout=20)
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
@@ -70,7 +70,7 @@ def test_server_killed_mid_sync_loses_nothing_and_applies_nothing_twice(database
     for _ in range(KILLS):
         if not any(p.outbox for p in phones):
             break
-        time.sleep(rng.uniform(0.1, 0.6))
+        time.sleep(rng.uniform(0.05, 0.4))
         acked_before = {p.client_id: p.last_mutation_id for p in phones}
         server.kill()
         kills += 1

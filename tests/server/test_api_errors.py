@@ -135,3 +135,32 @@ def test_business_rejection_is_200_with_field_messages(device, app, phone, make_
     result = res.get_json()["results"][0]
     assert result["status"] == "rejected" and "nik" in result["fields"]
     assert res.get_json()["last_mutation_id"] == 1
+
+
+def test_sync_answer_is_gzipped_when_accepted(client, phone, make_registration):
+    body = {"protocol": 1, "client_id": phone["client_id"], "app_version": "t",
+            "sent_at": "2026-11-28T09:00:00+08:00", "cursor": None,
+            "mutations": [make_registration(i) for i in range(1, 6)]}
+    headers = {"Authorization": f"Bearer {phone['token']}"}
+    plain = client.post("/api/sync", json=body, headers=headers)
+    assert "Content-Encoding" not in plain.headers
+    again = client.post("/api/sync", json=body,
+                        headers={**headers, "Accept-Encoding": "gzip, deflate"})
+    assert again.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in again.headers["Vary"]
+    answer = json.loads(gzip.decompress(again.get_data()))
+    assert [r["status"] for r in answer["results"]] == ["duplicate"] * 5
+    assert len(again.get_data()) < len(plain.get_data()) / 2
+
+
+def test_shell_assets_carry_no_document_headers_but_pages_do(client):
+    page = client.get("/app/")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    script = client.get("/app/js/app.js")
+    assert script.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in script.headers
+    worker = client.get("/app/sw.js")
+    assert "default-src 'self'" in worker.headers["Content-Security-Policy"]
+    assert "icons/icon-512.png" not in worker.get_data(as_text=True)
+    assert "icons/icon-192.png" in worker.get_data(as_text=True)
+    assert client.get("/app/icons/icon-512.png").status_code == 200
