@@ -12,10 +12,7 @@ import urllib.request
 
 import pytest
 
-CHROMIUM = os.environ.get("CAH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 "--no-first-run"]
+from e2e_kit import CHROMIUM, CHROMIUM_ARGS
 E2E_USERS = (("petugas", "rahasia-petugas", "petugas", ["6311042005", "6311042001"]),
              ("petugas2", "rahasia-petugas2", "petugas", ["6311042005"]),
              ("camat", "rahasia-camat", "camat", []))
@@ -104,8 +101,3 @@ def browser(pw):
     yield browser
     browser.close()
 
-
-def launch_persistent(pw, user_data_dir, **kwargs):
-    """A Chromium profile on disk, so a closed browser can be reopened with its storage."""
-    return pw.chromium.launch_persistent_context(
-        str(user_data_dir), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, **kwargs)

@@ -8,51 +8,14 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from sqlalchemy import create_engine, text
+from e2e_kit import login_phone, office_login as _office_login, register, server_rows
 
 LOK_BATU, BATUMANDI = "6311042002", "6311042005"
 
 
-# The phone's labels are those of docs/phone-app.md ("For end-to-end tests").
-def login_phone(page, server, username="petugas", password="rahasia-petugas"):
-    """Open /app/ online, log the device in, wait until the shell works offline."""
-    page.goto(server.url + "/app/")
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(password)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_role("heading", name="Daftar warga")).to_be_visible()
-    expect(page.locator("html")).to_have_attribute("data-offline-ready", "true", timeout=15000)
-
-
-def register(page, name, sex, birth_date, desa):
-    """Fill and save the phone's registration form; returns when "Tersimpan" shows."""
-    page.get_by_role("button", name="Daftarkan warga baru").click()
-    page.get_by_label("Desa", exact=True).select_option(desa)
-    page.get_by_label("Nama lengkap").fill(name)
-    page.get_by_label("Jenis kelamin").select_option(sex)
-    page.get_by_label("Tempat lahir").fill("Paringin")
-    page.get_by_label("Tanggal lahir").fill(birth_date)
-    page.get_by_label("Status perkawinan").select_option("single")
-    page.get_by_label("Alamat").fill("Jalan Uji No. 7")
-    page.get_by_role("button", name="Simpan", exact=True).click()
-    expect(page.locator("#notice")).to_have_text(f"Tersimpan di HP: {name}.")
-
-
-def server_rows(server, sql):
-    """Query the server's database directly."""
-    engine = create_engine(server.env["CAH_DATABASE_URL"])
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
-    engine.dispose()
-    return rows
-
-
 def office_login(browser, server, username="camat", password="rahasia-camat"):
-    page = browser.new_context().new_page()
-    page.goto(server.url + "/login")
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(password)
-    page.get_by_role("button", name="Masuk").click()
+    """The office view, landing on the dashboard."""
+    page = _office_login(browser, server, username, password)
     expect(page.get_by_role("heading", name=re.compile("^Dasbor"))).to_be_visible()
     return page
 
@@ -118,9 +81,9 @@ def test_camat_assigns_the_phone_receives_and_the_report_prints(browser, live_se
     expect(ops).to_contain_text("Desa Batumandi: target 4 warga")
 
     # Field work: two residents found in Lok Batu, one in Batumandi, one of them verified.
-    register(phone, "Sari Lok Batu", "female", "2008-06-15", LOK_BATU)
-    register(phone, "Rudi Lok Batu", "male", "2009-01-20", LOK_BATU)
-    register(phone, "Wati Batumandi", "female", "2007-01-01", BATUMANDI)
+    register(phone, "Sari Lok Batu", sex="female", birth_date="2008-06-15", desa=LOK_BATU)
+    register(phone, "Rudi Lok Batu", sex="male", birth_date="2009-01-20", desa=LOK_BATU)
+    register(phone, "Wati Batumandi", sex="female", birth_date="2007-01-01", desa=BATUMANDI)
     phone.get_by_role("button", name="Sinkronkan sekarang").click()
     expect(phone.locator("#outbox-count")).to_have_text("0", timeout=15000)
     rows = server_rows(live_server, "select name, operation_id from residents order by name")

@@ -3,9 +3,8 @@ the camat's screen, exactly once."""
 import re
 
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, text
 
-from conftest import launch_persistent
+from e2e_kit import launch_persistent, login_phone, office_login, register, server_rows
 
 RESIDENTS = (
     # name, NIK, sex, birth date, desa code
@@ -13,46 +12,6 @@ RESIDENTS = (
     ("Rudi Uji Dua", None, "male", "2009-01-20", "6311042001"),
     ("Wati Uji Tiga", "6311044101070002", "female", "2007-01-01", "6311042005"),
 )
-
-
-def login_phone(page, server, username="petugas", password="rahasia-petugas"):
-    """Open /app/ online, log the device in, wait until the shell works offline."""
-    page.goto(server.url + "/app/")
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(password)
-    page.get_by_role("button", name="Masuk").click()
-    expect(page.get_by_role("heading", name="Daftar warga")).to_be_visible()
-    expect(page.locator("html")).to_have_attribute("data-offline-ready", "true", timeout=15000)
-
-
-def register(page, name, nik, sex, birth_date, desa):
-    """Fill and save the registration form; returns when "Tersimpan" shows."""
-    page.get_by_role("button", name="Daftarkan warga baru").click()
-    page.get_by_label("Desa", exact=True).select_option(desa)
-    page.get_by_label("Nama lengkap").fill(name)
-    if nik:
-        page.get_by_label("NIK", exact=True).fill(nik)
-    page.get_by_label("Nomor KK").fill("6311040101200001")
-    page.get_by_label("Jenis kelamin").select_option(sex)
-    page.get_by_label("Tempat lahir").fill("Paringin")
-    page.get_by_label("Tanggal lahir").fill(birth_date)
-    page.get_by_label("Status perkawinan").select_option("single")
-    page.get_by_label("Alamat").fill("Jalan Uji No. 7")
-    page.get_by_label("RT", exact=True).fill("3")
-    page.get_by_label("RW", exact=True).fill("1")
-    page.get_by_label("Kategori rentan").select_option("remote_community")
-    page.get_by_label("Catatan").fill("Data uji otomatis.")
-    page.get_by_role("button", name="Simpan", exact=True).click()
-    expect(page.locator("#notice")).to_have_text(f"Tersimpan di HP: {name}.")
-
-
-def server_rows(server, sql):
-    """Query the server's database directly."""
-    engine = create_engine(server.env["CAH_DATABASE_URL"])
-    with engine.connect() as conn:
-        rows = conn.execute(text(sql)).all()
-    engine.dispose()
-    return rows
 
 
 def test_offline_registrations_reach_the_camat_exactly_once(browser, live_server):
@@ -69,8 +28,10 @@ def test_offline_registrations_reach_the_camat_exactly_once(browser, live_server
     page.reload()  # served by the service worker
     expect(page.get_by_role("heading", name="Daftar warga")).to_be_visible()
     expect(page.locator("#net-status")).to_have_text("Tanpa sinyal")
-    for resident in RESIDENTS:
-        register(page, *resident)
+    for name, nik, sex, birth_date, desa in RESIDENTS:
+        register(page, name, nik=nik, sex=sex, birth_date=birth_date, desa=desa,
+                 kk_number="6311040101200001", rt="3", rw="1",
+                 vulnerable_category="remote_community", notes="Data uji otomatis.")
     page.reload()
     cases = page.locator("#case-list li")
     expect(cases).to_have_count(3)
@@ -102,12 +63,7 @@ def test_offline_registrations_reach_the_camat_exactly_once(browser, live_server
     assert server_rows(live_server, "select count(*) from resident_events")[0][0] == 3
 
     # The camat sees all three in the office view, NIKs masked.
-    office = browser.new_context().new_page()
-    office.goto(live_server.url + "/login")
-    office.get_by_label("Nama pengguna").fill("camat")
-    office.get_by_label("Kata sandi").fill("rahasia-camat")
-    office.get_by_role("button", name="Masuk").click()
-    expect(office.get_by_role("button", name="Keluar")).to_be_visible()
+    office = office_login(browser, live_server)
     office.goto(live_server.url + "/residents")
     table = office.locator("table.residents")
     for name, nik, *_ in RESIDENTS:
@@ -132,7 +88,7 @@ def test_saved_record_survives_closing_the_browser(pw, live_server, tmp_path):
     page = context.pages[0] if context.pages else context.new_page()
     login_phone(page, live_server)
     context.set_offline(True)
-    register(page, "Tetap Ada Uji", None, "male", "2008-02-02", "6311042005")
+    register(page, "Tetap Ada Uji", sex="male", birth_date="2008-02-02")
     context.close()  # the officer closes the browser; nothing was sent
 
     context = launch_persistent(pw, profile, offline=True)
@@ -164,7 +120,7 @@ def test_officer_edits_free_fields_offline(browser, live_server):
     context = browser.new_context()
     page = context.new_page()
     login_phone(page, live_server)
-    register(page, "Ubah Uji", None, "female", "2008-03-03", "6311042005")
+    register(page, "Ubah Uji", birth_date="2008-03-03")
     page.get_by_role("button", name="Sinkronkan sekarang").click()
     expect(page.locator("#outbox-count")).to_have_text("0", timeout=15000)
 

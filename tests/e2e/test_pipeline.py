@@ -14,24 +14,14 @@ import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, text
 
-from test_phone_offline import login_phone
+from e2e_kit import login_phone, office_login, register as register_form, server_rows as rows
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KK_PHOTO = FIXTURES / "kk_copy.jpg"
 DELIVERY_PHOTO = FIXTURES / "delivery.jpg"
 DESA = "6311042005"
 GPS = {"latitude": -2.4412, "longitude": 115.4398, "accuracy": 15}
-
-
-def rows(server, sql, **params):
-    """Query the server's database directly."""
-    engine = create_engine(server.env["CAH_DATABASE_URL"])
-    with engine.connect() as conn:
-        result = conn.execute(text(sql), params).all()
-    engine.dispose()
-    return result
 
 
 def phone(browser, server, username, password):
@@ -58,18 +48,8 @@ def wait_synced(page):
 
 
 def register(page, name, birth_date="2004-06-15", nik=None):
-    page.get_by_role("button", name="Daftarkan warga baru").click()
-    page.get_by_label("Desa", exact=True).select_option(DESA)
-    page.get_by_label("Nama lengkap").fill(name)
-    if nik:
-        page.get_by_label("NIK", exact=True).fill(nik)
-    page.get_by_label("Jenis kelamin").select_option("female")
-    page.get_by_label("Tempat lahir").fill("Paringin")
-    page.get_by_label("Tanggal lahir").fill(birth_date)
-    page.get_by_label("Status perkawinan").select_option("single")
-    page.get_by_label("Alamat").fill("Jalan Pipeline No. 3")
-    page.get_by_role("button", name="Simpan", exact=True).click()
-    expect(page.locator("#notice")).to_have_text(f"Tersimpan di HP: {name}.")
+    register_form(page, name, birth_date=birth_date, nik=nik, desa=DESA,
+                  address="Jalan Pipeline No. 3")
 
 
 def open_case(page, name):
@@ -105,15 +85,6 @@ def draw_signature(page):
         for fx, fy in stroke[1:]:
             page.mouse.move(x0 + fx * w, y0 + fy * h, steps=3)
         page.mouse.up()
-
-
-def office_login(browser, server):
-    page = browser.new_context().new_page()
-    page.goto(server.url + "/login")
-    page.get_by_label("Nama pengguna").fill("camat")
-    page.get_by_label("Kata sandi").fill("rahasia-camat")
-    page.get_by_role("button", name="Masuk").click()
-    return page
 
 
 def test_one_resident_whole_life_across_two_phones(browser, live_server):
