@@ -123,6 +123,7 @@ def _attachment_paths(spec):
                 "400": _error("Content-Range atau hash tidak sah"),
                 "401": _error("Token tidak ada, tidak dikenal atau dicabut"),
                 "403": _error("Bukan petugas"),
+                "404": _error("Alamat tidak dikenal (hash berisi karakter yang tidak sah)"),
                 "409": {"description": "START tidak sama dengan yang sudah diterima",
                         "headers": offset, **_json("Error")},
                 "413": _error("Lebih besar dari ATTACHMENT_MAX_BYTES"),
