@@ -1,0 +1,85 @@
+/**
+ * The phone's own state around the data: the download of unsent data, persistent storage and
+ * free space, the network and app status lines, and the update banner.
+ */
+import * as db from "./db.js";
+import { isoWithOffset } from "./format.js";
+import { formOpen } from "./case-views.js";
+import { $, APP_VERSION, el, setNotice, state, sync } from "./app-shell.js";
+import { renderWarnings } from "./home-view.js";
+
+const LOW_SPACE_BYTES = 30 * 1024 * 1024;
+
+/** Download the unsent and rejected records as a JSON file. */
+export async function downloadUnsent() {
+  const data = await db.exportUnsent();
+  if (!data.outbox.length && !data.perlu_perbaikan.length) {
+    setNotice("Tidak ada data yang belum terkirim.");
+    return;
+  }
+  const payload = { exported_at: isoWithOffset(new Date()), app_version: `${APP_VERSION}+${state.version}`, ...data };
+  const blob = new Blob([JSON.stringify(payload, null, 1)], { type: "application/json" });
+  const stamp = isoWithOffset(new Date()).slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
+  const a = el("a", { href: URL.createObjectURL(blob), download: `cah-belum-terkirim-${stamp}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+/** Ask the browser for persistent storage and show the answer. */
+export async function requestPersistence() {
+  try {
+    if (!navigator.storage?.persist) return;
+    state.storage.persisted = (await navigator.storage.persisted()) || (await navigator.storage.persist());
+  } catch { /* not offered by this browser */ }
+  renderAppStatus();
+}
+
+/** Estimate free space; warn when less than 30 MB or 10 % of the quota is left. */
+export async function checkStorage() {
+  try {
+    if (!navigator.storage?.estimate) return;
+    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+    state.storage.free = quota - usage;
+    state.storage.lowSpace = quota > 0 && (quota - usage < LOW_SPACE_BYTES || usage / quota > 0.9);
+    if (state.storage.persisted === null && navigator.storage.persisted) state.storage.persisted = await navigator.storage.persisted();
+  } catch { /* estimates are best effort */ }
+  renderWarnings();
+  renderAppStatus();
+}
+
+/** The status line at the bottom: offline readiness, storage, version. */
+export function renderAppStatus() {
+  const parts = [state.offlineReady ? "Siap dipakai tanpa sinyal" : "Menyiapkan mode tanpa sinyal…"];
+  if (state.storage.persisted === true) parts.push("penyimpanan permanen aktif");
+  if (state.storage.persisted === false) parts.push("penyimpanan permanen belum diizinkan browser");
+  parts.push(`versi ${APP_VERSION}${state.version ? `+${state.version.slice(0, 8)}` : ""}`);
+  $("app-status").textContent = parts.join(" · ");
+}
+
+/** "Ada sinyal" / "Tanpa sinyal". */
+export function renderNet() {
+  const online = navigator.onLine;
+  const net = $("net-status");
+  net.textContent = online ? "Ada sinyal" : "Tanpa sinyal";
+  net.classList.toggle("offline", !online);
+}
+
+/** A new version is installed and waiting: show the banner. */
+export function onUpdateWaiting(worker) {
+  state.waitingWorker = worker;
+  $("update-banner").hidden = false;
+}
+
+/** "Perbarui": confirm over an open form, wait for the sync, then swap. */
+export async function applyUpdate() {
+  if (!state.waitingWorker || !state.updater) return;
+  if ((!$("view-form").hidden || formOpen()) && !window.confirm("Isian yang belum disimpan akan hilang saat aplikasi diperbarui. Lanjutkan?")) return;
+  if (sync.running) {
+    $("sync-status").textContent = "Pembaruan menunggu sinkronisasi selesai…";
+    $("update-button").disabled = true;
+  }
+  await sync.pause(); // never swap the app in the middle of a sync
+  state.updater.apply(state.waitingWorker);
+}

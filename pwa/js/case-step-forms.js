@@ -1,0 +1,242 @@
+/**
+ * The forms of the SOP steps between registration and delivery: verify (with a KK photo),
+ * reject, pick up (one or many), cancel a pick-up, the recording result, the handover of a batch
+ * to Disdukcapil and the card collection. Each has an open… (prefilled when fixing a rejected
+ * mutation) and a submit… that builds the mutation with case-forms.js.
+ */
+import {
+  buildCancelPickup, buildCollection, buildHandover, buildPickup, buildRecording, buildReject, buildVerify, toLocalInput,
+} from "./case-forms.js";
+import { COLLECTION_OUTCOME_LABELS, MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, VERIFICATION_CHECK_LABELS, labelOf } from "./labels.js";
+import { ageInYears, eligibilityNote, formatDate } from "./format.js";
+import {
+  $, clearErrors, ctx, current, fillOptions, nameOf, openForm, photoFields, record, save, showErrors, whoLine,
+} from "./case-form-kit.js";
+
+// ---------------------------------------------------------------- verify / reject
+/** The verification form: age hint, the checks, the KK photo. */
+export function openVerify(residentId, rejected = null) {
+  const v = record(residentId)?.view;
+  if (!v) return ctx.go("#/");
+  openForm("verify", { residentId, rid: rejected?.rid ?? null, rejected });
+  $("verify-who").textContent = whoLine(residentId);
+  const age = ageInYears(v.birth_date);
+  $("verify-age").textContent = age == null
+    ? "Tanggal lahir belum tercatat: periksa umur dari KK."
+    : `${eligibilityNote(age, v.marital_status)} Lahir ${formatDate(v.birth_date)}; status: ${labelOf(MARITAL_STATUS_LABELS, v.marital_status) || "belum tercatat"}.`;
+  const a = rejected?.args;
+  for (const k of Object.keys(VERIFICATION_CHECK_LABELS)) $(`v-${k}`).checked = Boolean(a?.checks?.[k]);
+  $("v-notes").value = a?.notes || "";
+  photoFields.v.reset(a?.kk_photo || null);
+}
+
+/** Save a verification. */
+export async function submitVerify(event) {
+  event.preventDefault();
+  if (current?.kind !== "verify") return;
+  clearErrors("verify");
+  const photo = await photoFields.v.value();
+  const built = buildVerify({
+    kk_copy_seen: $("v-kk_copy_seen").checked, age_eligible: $("v-age_eligible").checked,
+    marital_eligible: $("v-marital_eligible").checked, kk_photo: photo.sha, notes: $("v-notes").value,
+  }, { residentId: current.residentId });
+  if (!showErrors("verify", built.errors)) return;
+  await save("verify", "verify_resident", built.args, photo.attachments, nameOf(current.residentId));
+}
+
+/** The rejection form. */
+export function openReject(residentId, rejected = null) {
+  if (!record(residentId)) return ctx.go("#/");
+  openForm("reject", { residentId, rid: rejected?.rid ?? null, rejected });
+  $("reject-who").textContent = whoLine(residentId);
+  $("r-reason").value = rejected?.args?.reason || "";
+  $("r-reason_text").value = rejected?.args?.reason_text || "";
+}
+
+/** Save a rejection. */
+export async function submitReject(event) {
+  event.preventDefault();
+  if (current?.kind !== "reject") return;
+  clearErrors("reject");
+  const built = buildReject({ reason: $("r-reason").value, reason_text: $("r-reason_text").value }, { residentId: current.residentId });
+  if (!showErrors("reject", built.errors)) return;
+  await save("reject", "reject_resident", built.args, [], nameOf(current.residentId));
+}
+
+// ---------------------------------------------------------------- pick-up, cancel, recording
+function checklist(listId, prefix, records, checkedIds) {
+  const checked = new Set(checkedIds);
+  $(listId).replaceChildren(...records.map((r) => {
+    const id = `${prefix}-r-${r.resident_id}`;
+    return ctx.el("li", {},
+      ctx.el("input", { type: "checkbox", id, value: r.resident_id, ...(checked.has(r.resident_id) ? { checked: "" } : {}) }),
+      ctx.el("label", { for: id, text: `${r.view.name} · Desa ${ctx.desaName(r.desa_code)}` }));
+  }));
+  if (!records.length) $(listId).append(ctx.el("li", { class: "muted", text: "Tidak ada warga yang bisa dipilih." }));
+}
+
+const checkedIn = (listId) => [...$(listId).querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value);
+
+function candidates(stage, extraIds = []) {
+  const extra = new Set(extraIds);
+  return ctx.sortRecords(ctx.state.residents.filter((r) => r.view.stage === stage || extra.has(r.resident_id)));
+}
+
+/** The pick-up form: verified residents to tick (one preset when opened from a case). */
+export function openPickup(residentId = null, rejected = null) {
+  const a = rejected?.args;
+  const preset = a?.resident_ids || (residentId ? [residentId] : []);
+  openForm("pickup", { residentId, rid: rejected?.rid ?? null, rejected, pickupId: a?.pickup_id || ctx.newUuid() });
+  checklist("pickup-list", "pk", candidates("verified", preset), preset);
+  $("pk-picked_up_at").value = a?.picked_up_at ? toLocalInput(new Date(a.picked_up_at)) : toLocalInput();
+  $("pk-pickup_point").value = a?.pickup_point || "";
+  $("pk-vehicle").value = a?.vehicle || "";
+}
+
+/** Save a pick-up of the ticked residents. */
+export async function submitPickup(event) {
+  event.preventDefault();
+  if (current?.kind !== "pickup") return;
+  clearErrors("pickup");
+  const built = buildPickup({
+    resident_ids: checkedIn("pickup-list"), picked_up_at: $("pk-picked_up_at").value,
+    pickup_point: $("pk-pickup_point").value, vehicle: $("pk-vehicle").value,
+  }, { pickupId: current.pickupId });
+  if (!showErrors("pickup", built.errors)) return;
+  const ids = built.args.resident_ids;
+  await save("pickup", "pick_up", built.args, [], ids.length === 1 ? nameOf(ids[0]) : `${ids.length} warga`);
+}
+
+/** The form that cancels a pick-up. */
+export function openCancel(residentId, rejected = null) {
+  if (!record(residentId)) return ctx.go("#/");
+  openForm("cancel", { residentId, rid: rejected?.rid ?? null, rejected });
+  $("cancel-who").textContent = whoLine(residentId);
+  $("c-reason").value = rejected?.args?.reason || "";
+}
+
+/** Save a cancelled pick-up. */
+export async function submitCancel(event) {
+  event.preventDefault();
+  if (current?.kind !== "cancel") return;
+  clearErrors("cancel");
+  const built = buildCancelPickup({ reason: $("c-reason").value }, { residentId: current.residentId });
+  if (!showErrors("cancel", built.errors)) return;
+  await save("cancel", "cancel_pickup", built.args, [], nameOf(current.residentId));
+}
+
+/** Show the fields of the chosen recording outcome. */
+export function syncRecordFields() {
+  const failed = $("rec-failed").checked;
+  $("rec-done-fields").hidden = failed;
+  $("rec-failed-fields").hidden = !failed;
+}
+
+/** The recording result form (done, or failed when picked up). */
+export function openRecord(residentId, rejected = null) {
+  const v = record(residentId)?.view;
+  if (!v) return ctx.go("#/");
+  openForm("record", { residentId, rid: rejected?.rid ?? null, rejected });
+  $("record-who").textContent = whoLine(residentId);
+  // A resident who came to the office alone (not picked up) can only be recorded, not "failed".
+  const canFail = v.stage === "picked_up" || rejected?.name === "record_failed";
+  $("rec-failed").disabled = !canFail;
+  const a = rejected?.args || {};
+  $(rejected?.name === "record_failed" ? "rec-failed" : "rec-done").checked = true;
+  $("rec-recorded_at").value = a.recorded_at ? toLocalInput(new Date(a.recorded_at)) : toLocalInput();
+  $("rec-reason").value = a.reason || "";
+  $("rec-reason_text").value = a.reason_text || "";
+  syncRecordFields();
+}
+
+/** Save a recording result. */
+export async function submitRecord(event) {
+  event.preventDefault();
+  if (current?.kind !== "record") return;
+  clearErrors("record");
+  const outcome = $("rec-failed").checked ? "failed" : $("rec-done").checked ? "done" : "";
+  const built = buildRecording({
+    outcome, recorded_at: $("rec-recorded_at").value, reason: $("rec-reason").value, reason_text: $("rec-reason_text").value,
+  }, { residentId: current.residentId });
+  if (!showErrors("record", built.errors)) return;
+  await save("record", built.name, built.args, [], nameOf(current.residentId));
+}
+
+// ---------------------------------------------------------------- handover and collection
+/** The handover form: recorded residents to tick, the batch number and time. */
+export function openHandover(residentId = null, rejected = null) {
+  const a = rejected?.args;
+  const preset = a?.resident_ids || (residentId ? [residentId] : candidates("recorded").map((r) => r.resident_id));
+  openForm("handover", { residentId, rid: rejected?.rid ?? null, rejected, batchId: a?.batch_id || ctx.newUuid() });
+  checklist("handover-list", "ho", candidates("recorded", preset), preset);
+  $("ho-number").value = a?.number || "";
+  $("ho-handed_at").value = a?.handed_at ? toLocalInput(new Date(a.handed_at)) : toLocalInput();
+  $("ho-notes").value = a?.notes || "";
+}
+
+/** Save the handover of a batch to Disdukcapil. */
+export async function submitHandover(event) {
+  event.preventDefault();
+  if (current?.kind !== "handover") return;
+  clearErrors("handover");
+  const built = buildHandover({
+    resident_ids: checkedIn("handover-list"), number: $("ho-number").value,
+    handed_at: $("ho-handed_at").value, notes: $("ho-notes").value,
+  }, { batchId: current.batchId });
+  if (!showErrors("handover", built.errors)) return;
+  await save("handover", "handover_batch", built.args, [], `berkas ${built.args.number} (${built.args.resident_ids.length} warga)`);
+}
+
+function collectionRow(r, item) {
+  const id = r.resident_id;
+  const name = r.view.name;
+  const outcome = ctx.el("select", { id: `col-o-${id}` }, ctx.el("option", { value: "", text: "Belum diketahui" }));
+  fillOptions(outcome, COLLECTION_OUTCOME_LABELS);
+  const reason = ctx.el("select", { id: `col-r-${id}` }, ctx.el("option", { value: "", text: "Pilih alasan…" }));
+  fillOptions(reason, NOT_PRINTED_REASON_LABELS);
+  const text = ctx.el("input", { id: `col-t-${id}`, maxlength: "500", autocomplete: "off" });
+  outcome.value = item?.outcome || "";
+  reason.value = item?.reason || "";
+  text.value = item?.reason_text || "";
+  const extra = ctx.el("div", { class: "sub" },
+    ctx.el("label", { for: reason.id, text: `Alasan belum dicetak: ${name}` }), reason,
+    ctx.el("label", { for: text.id, text: `Keterangan: ${name}` }), text);
+  const toggle = () => { extra.hidden = outcome.value !== "not_printed"; };
+  outcome.addEventListener("change", toggle);
+  toggle();
+  return ctx.el("li", { class: "field" },
+    ctx.el("label", { for: outcome.id, text: `KTP ${name}` }), outcome, extra,
+    ctx.el("p", { id: `m-col-${id}`, class: "msg-error" }));
+}
+
+/** The card collection form: one outcome per resident of the batch. */
+export function openCollection(residentId, rejected = null) {
+  const a = rejected?.args;
+  const batchId = a?.batch_id || record(residentId)?.view?.batch_id || null;
+  openForm("collection", { residentId, rid: rejected?.rid ?? null, rejected, batchId });
+  const v = record(residentId)?.view;
+  $("collection-batch").textContent = batchId ? `Berkas ${v?.batch_number || batchId.slice(0, 8)}` : "Berkas tidak diketahui di HP ini.";
+  const items = new Map((a?.items || []).map((i) => [i.resident_id, i]));
+  const rows = ctx.sortRecords(ctx.state.residents.filter((r) => items.has(r.resident_id)
+    || (r.view.stage === "sent_to_registry" && (!batchId || r.view.batch_id === batchId))));
+  $("collection-list").replaceChildren(...rows.map((r) => collectionRow(r, items.get(r.resident_id))));
+  current.rows = rows.map((r) => r.resident_id);
+  $("col-collected_at").value = a?.collected_at ? toLocalInput(new Date(a.collected_at)) : toLocalInput();
+}
+
+/** Save a card collection. */
+export async function submitCollection(event) {
+  event.preventDefault();
+  if (current?.kind !== "collection") return;
+  clearErrors("collection");
+  if (!current.batchId) {
+    $("collection-message").textContent = "Berkas warga ini tidak diketahui di HP; sinkronkan dulu.";
+    return;
+  }
+  const items = current.rows.map((id) => ({
+    resident_id: id, outcome: $(`col-o-${id}`).value, reason: $(`col-r-${id}`).value, reason_text: $(`col-t-${id}`).value,
+  }));
+  const built = buildCollection({ items, collected_at: $("col-collected_at").value }, { batchId: current.batchId });
+  if (!showErrors("collection", built.errors)) return;
+  await save("collection", "record_collection", built.args, [], `${built.args.items.length} KTP`);
+}

@@ -1,0 +1,196 @@
+/**
+ * The registration and edit form of a resident (also used to fix a rejected registration or
+ * edit): opening it prefilled, live NIK/KK checks, field errors, and saving the mutation.
+ */
+import * as db from "./db.js";
+import { baseVersionOf } from "./outbox-rules.js";
+import { FREE_FIELDS, buildRegistration, buildUpdate, serverFieldMessages, todayIso } from "./resident-form.js";
+import { checkKk, checkNik, messageFor } from "./identity-checks.js";
+import { FIELD_LABELS } from "./labels.js";
+import { ageInYears, eligibilityNote, isoWithOffset } from "./format.js";
+import {
+  $, assignedDesa, desaName, el, go, kecamatanCode, loadData, newUuid, setNotice, showView, state, sync,
+} from "./app-shell.js";
+import { checkStorage } from "./app-status.js";
+
+const FORM_FIELDS = Object.keys(FIELD_LABELS);
+
+/** Append one option per entry of a label table. */
+export function fillSelect(select, table) {
+  select.append(...Object.entries(table).map(([code, label]) => el("option", { value: code, text: label })));
+}
+
+/** The control of a form field (id f-<field>). */
+export function formControl(field) {
+  return $(`f-${field}`);
+}
+
+function clearFormMessages() {
+  for (const f of FORM_FIELDS) {
+    $(`m-${f}`).textContent = "";
+    formControl(f).removeAttribute("aria-invalid");
+  }
+  $("w-nik").replaceChildren();
+  $("w-kk_number").replaceChildren();
+  $("form-message").textContent = "";
+  $("form-server-errors").hidden = true;
+  $("form-server-errors").replaceChildren();
+}
+
+/** Open the form: new, edit, or fixing a rejected record (rid, serverError). */
+export function openForm({ mode, values = {}, residentId = null, record = null, rid = null, serverError = null }) {
+  state.form = { mode, residentId, record, rid };
+  const form = $("resident-form");
+  form.reset();
+  clearFormMessages();
+  const desa = formControl("desa_code");
+  desa.replaceChildren(el("option", { value: "", text: "Pilih desa…" }), ...assignedDesa().map((d) => el("option", { value: d.code, text: d.name })));
+  if (assignedDesa().length === 1 && mode === "new") desa.value = assignedDesa()[0].code;
+  const editing = mode === "edit";
+  $("form-title").textContent = rid ? "Perbaiki data yang ditolak" : editing ? "Ubah data warga" : "Daftarkan warga baru";
+  $("save-button").textContent = editing ? "Simpan perubahan" : "Simpan";
+  $("form-identity-note").hidden = !editing;
+  for (const f of FORM_FIELDS) {
+    const control = formControl(f);
+    control.disabled = editing && !FREE_FIELDS.includes(f);
+    const value = values[f];
+    if (value != null) {
+      if (f === "desa_code" && ![...desa.options].some((o) => o.value === value)) {
+        desa.append(el("option", { value, text: desaName(value) }));
+      }
+      control.value = value;
+    }
+  }
+  if (serverError) showServerError(serverError);
+  formControl("birth_date").max = todayIso();
+  runLiveChecks();
+  showView("view-form");
+  (editing ? formControl("phone") : formControl(desa.value ? "name" : "desa_code")).focus();
+}
+
+function showServerError(rejected) {
+  const box = $("form-server-errors");
+  box.replaceChildren(el("p", { text: `Ditolak server: ${rejected.message}` }));
+  for (const [field, msg] of Object.entries(serverFieldMessages(rejected.fields))) {
+    if (FIELD_LABELS[field] && $(`m-${field}`)) {
+      $(`m-${field}`).textContent = msg;
+      formControl(field).setAttribute("aria-invalid", "true");
+    } else {
+      box.append(el("p", { text: msg }));
+    }
+  }
+  box.hidden = false;
+}
+
+/** Edit a resident (only the free fields are enabled). */
+export async function openEdit(residentId) {
+  const record = await db.getResident(residentId);
+  if (!record) return go("#/");
+  openForm({ mode: "edit", values: record.view, residentId, record });
+}
+
+/** A "Belum Ditemukan" resident found in the field: the registration form, prefilled, same id. */
+export async function openListed(residentId) {
+  const record = await db.getResident(residentId);
+  if (!record) return go("#/");
+  const values = Object.fromEntries(Object.entries(record.view).filter(([k, v]) => FORM_FIELDS.includes(k) && v != null));
+  openForm({ mode: "new", values, residentId });
+}
+
+function formValues() {
+  return Object.fromEntries(FORM_FIELDS.map((f) => [f, formControl(f).value]));
+}
+
+/** NIK/KK checks and the age note while typing (not when editing). */
+export function runLiveChecks() {
+  if (state.form?.mode === "edit") {
+    $("age-note").textContent = "";
+    return;
+  }
+  const v = formValues();
+  const opts = { kecamatanCode: kecamatanCode() };
+  const nik = checkNik(v.nik.trim() || null, { sex: v.sex || null, birthDate: v.birth_date || null, ...opts });
+  const kk = checkKk(v.kk_number.trim() || null, opts);
+  showChecks("nik", nik);
+  showChecks("kk_number", kk);
+  $("age-note").textContent = eligibilityNote(ageInYears(v.birth_date), v.marital_status);
+}
+
+function showChecks(field, { errors, warnings }) {
+  const msg = (c) => messageFor(c, { kecamatanCode: kecamatanCode() });
+  $(`m-${field}`).textContent = errors.map(msg).join(" ");
+  if (errors.length) formControl(field).setAttribute("aria-invalid", "true");
+  else formControl(field).removeAttribute("aria-invalid");
+  $(`w-${field}`).replaceChildren(...warnings.map((c) => el("li", { text: msg(c) })));
+}
+
+function showFieldErrors(errors) {
+  for (const f of FORM_FIELDS) {
+    $(`m-${f}`).textContent = errors[f] || "";
+    if (errors[f]) formControl(f).setAttribute("aria-invalid", "true");
+    else formControl(f).removeAttribute("aria-invalid");
+  }
+  const first = FORM_FIELDS.find((f) => errors[f]);
+  if (first) {
+    $("form-message").textContent = "Periksa isian yang ditandai merah.";
+    formControl(first).focus();
+  }
+}
+
+/** Submit: build the mutation, save it in one transaction, then "Tersimpan". */
+export async function onSave(event) {
+  event.preventDefault();
+  const form = state.form;
+  if (!form) return;
+  const values = formValues();
+  let name;
+  let args;
+  if (form.mode === "new") {
+    const built = buildRegistration(values, {
+      residentId: form.residentId || newUuid(),
+      kecamatanCode: kecamatanCode(),
+      desaCodes: form.rid ? [] : assignedDesa().map((d) => d.code),
+    });
+    showFieldErrors(built.errors);
+    if (Object.keys(built.errors).length) return;
+    form.residentId = built.args.resident_id; // a second tap re-uses the same id
+    name = "register_resident";
+    args = built.args;
+  } else {
+    const built = buildUpdate(values, form.record.view);
+    showFieldErrors(built.errors);
+    if (Object.keys(built.errors).length) return;
+    if (!Object.keys(built.fields).length) {
+      $("form-message").textContent = "Tidak ada perubahan untuk disimpan.";
+      return;
+    }
+    name = "update_resident";
+    args = { resident_id: form.residentId, base_version: baseVersionOf(form.record), fields: built.fields };
+  }
+  const button = $("save-button");
+  button.disabled = true;
+  try {
+    const at = isoWithOffset(new Date());
+    if (form.rid) await db.resendRejected(form.rid, name, args, at);
+    else await db.saveMutation(name, args, at);
+  } catch (err) {
+    $("form-message").textContent = `Gagal menyimpan di HP: ${err?.message || err}. Data belum tersimpan.`;
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  // Only now, after the transaction committed, does the officer read "Tersimpan".
+  const who = name === "register_resident" ? args.name : form.record.view.name;
+  state.form = null;
+  await loadData();
+  setNotice(`Tersimpan di HP: ${who}.`);
+  go("#/");
+  if (navigator.onLine) sync.flush("saved");
+  checkStorage();
+}
+
+/** "Batal": back to where the form was opened from. */
+export function onCancel() {
+  state.form = null;
+  go(window.location.hash.startsWith("#/perbaiki/") ? "#/perbaikan" : "#/");
+}
