@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import browser as B
-from . import data, deliveries, harness, throughput
+from . import data, deliveries, harness, phone, throughput
 
 RESULTS = harness.REPO / "bench" / "results"
 KB = 1000  # budgets are read in decimal kilobytes (the stricter reading)
@@ -66,7 +66,7 @@ def machine() -> dict:
         pg = f"unavailable ({exc.__class__.__name__})"
     return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem,
             "os": f"{platform.system()} {platform.release()}",
-            "python": platform.python_version(), "chromium": version([harness.chromium_path(),
+            "python": platform.python_version(), "chromium": version([phone.chromium_path(),
                                                                       "--version"]),
             "postgresql": pg, "loadavg_start": os.getloadavg()}
 
@@ -76,7 +76,7 @@ def run_browser_parts(parts, reps, workdir, log) -> dict:
 
     out = {}
     with sync_playwright() as pw:
-        chromium = harness.launch_chromium(pw)
+        chromium = phone.launch_chromium(pw)
         try:
             if "shell" in parts:
                 server = harness.ServerProcess(workdir / "shell").prepare().start()
@@ -185,19 +185,19 @@ def single_record(reps, workdir, log) -> dict:
 
     sizes, envelopes = [], []
     with sync_playwright() as pw:
-        chromium = harness.launch_chromium(pw)
+        chromium = phone.launch_chromium(pw)
         server = harness.ServerProcess(workdir / "single").prepare().start()
         try:
             for rep in range(reps):
                 context = chromium.new_context()
                 page = context.new_page()
                 requests = B._sync_requests(page)
-                harness.login_phone(page, server.url)
-                harness.sync_now(page)
+                phone.login_phone(page, server.url)
+                phone.sync_now(page)
                 envelopes.append(min(len(r.post_data_buffer or b"") for r in requests))
                 requests.clear()
-                harness.queue_in_app(page, B.registrations(1, seed=500 + rep))
-                harness.sync_now(page)
+                phone.queue_in_app(page, B.registrations(1, seed=500 + rep))
+                phone.sync_now(page)
                 sizes.append(max(len(r.post_data_buffer or b"") for r in requests))
                 context.close()
         finally:
@@ -292,7 +292,7 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown parts: {', '.join(sorted(unknown))}")
     harness.linkproxy_path()
-    harness.chromium_path()
+    phone.chromium_path()
 
     def log(text):
         print(text, flush=True)

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from . import data, harness
+from . import data, harness, phone
 
 USABLE_FORM_JS = """(() => {
   const check = () => {
@@ -96,15 +96,15 @@ def shell_bytes(browser, url: str) -> dict:
 # ---------------------------------------------------------------- cold start
 def install_profile(pw, server_url: str, profile: Path) -> None:
     """Log the phone in once (online) so that the profile holds the installed app."""
-    context = harness.launch_persistent(pw, profile)
+    context = phone.launch_persistent(pw, profile)
     page = context.pages[0] if context.pages else context.new_page()
-    harness.login_phone(page, server_url)
+    phone.login_phone(page, server_url)
     context.close()
 
 
 def cold_start(pw, server_url: str, profile: Path, throttle: float = 4.0) -> dict:
     """Relaunch the browser offline and open the registration form; ms from navigation."""
-    context = harness.launch_persistent(pw, profile, offline=True)
+    context = phone.launch_persistent(pw, profile, offline=True)
     try:
         page = context.pages[0] if context.pages else context.new_page()
         context.add_init_script(USABLE_FORM_JS)
@@ -173,10 +173,10 @@ def link_sync(browser, server: harness.ServerProcess, workdir: Path, queue, coun
     context = browser.new_context()
     try:
         page = context.new_page()
-        harness.login_phone(page, link.url)
+        phone.login_phone(page, link.url)
         if prepare:
             prepare(page)
-        harness.watch_sync(page)
+        phone.watch_sync(page)
         context.set_offline(True)
         link.stop()
         queued = queue(page)
@@ -186,9 +186,9 @@ def link_sync(browser, server: harness.ServerProcess, workdir: Path, queue, coun
         mark = page.evaluate("window.__cahSyncLog.length")
         t0 = time.monotonic()
         context.set_offline(False)  # the app syncs on "online", as in the field
-        status = harness.wait_sync_end(page, mark, timeout=timeout * 1000)
+        status = phone.wait_sync_end(page, mark, timeout=timeout * 1000)
         seconds = time.monotonic() - t0
-        left = harness.outbox_size(page)
+        left = phone.outbox_size(page)
         page.wait_for_timeout(200)
         stats = link.stop()
         return {"seconds": seconds, "status": status, "outbox_left": left,
@@ -208,8 +208,8 @@ def empty_sync_body(browser, server: harness.ServerProcess) -> int:
     try:
         page = context.new_page()
         requests = _sync_requests(page)
-        harness.login_phone(page, server.url)
-        harness.sync_now(page)
+        phone.login_phone(page, server.url)
+        phone.sync_now(page)
         bodies = [len(r.post_data_buffer or b"") for r in requests]
         return min(bodies)
     finally:
@@ -223,4 +223,4 @@ def registrations(n: int, seed: int):
 def registration_queue(n: int, seed: int):
     """(queue function, count) saving n registrations through the app's db.js."""
     items = registrations(n, seed)
-    return (lambda page: harness.queue_in_app(page, items)), n
+    return (lambda page: phone.queue_in_app(page, items)), n

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from . import data, harness
+from . import data, harness, phone
 
 N = 100
 AT = "2026-11-28T08:00:00+08:00"
@@ -38,7 +38,7 @@ def available() -> bool:
 
 def prepare(server: harness.ServerProcess, rep: int) -> dict:
     """N cases at card_collected for "petugas"; returns the setup for link_runs."""
-    office = harness.RawPhone.login(server.port, "petugas", label="HP kantor")
+    office = phone.RawPhone.login(server.port, "petugas", label="HP kantor")
     regs = data.registrations(N, seed=700 + rep)
     ids = [a["resident_id"] for a in regs]
     for args in regs:

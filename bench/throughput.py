@@ -17,7 +17,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import data, harness
+from . import data, harness, phone
 
 BATCH = 500
 
@@ -71,7 +71,7 @@ def _engine_run(url: str, seed: int, n: int = 1000) -> float:
 
 def _http_run(server: harness.ServerProcess, seed: int, n: int = 1000) -> tuple[float, int]:
     """Seconds for n registrations as two gzip POSTs (answers read); returns (s, bytes up)."""
-    phone = harness.RawPhone.login(server.port, label="bench")
+    phone = phone.RawPhone.login(server.port, label="bench")
     for args in data.registrations(n, seed=seed):
         phone.queue("register_resident", args)
     phone.cursor = str(server.sql("select coalesce(max(change_seq), 0) from residents")[0][0])

@@ -43,3 +43,4 @@ def index():
 from . import residents  # noqa: E402,F401  (routes register on import; add new page modules here)
 from . import dashboard, operations, reports, users, audit  # noqa: E402,F401  (issue 4: office view)
 from . import conflicts, batches  # noqa: E402,F401  (/conflicts, /batches; GET /attachments/<sha256> is in server/attachments.py)
+from . import imports  # noqa: E402,F401  (/operations/<id>/import…: the list import)

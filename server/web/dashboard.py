@@ -11,9 +11,9 @@ from ..charts import bar_svg, funnel_svg
 from ..extensions import db
 from ..formatting import angka
 from ..models import Wilayah, utcnow
-from ..operations import (CONFLICT_LABELS, _event_rows, desa_recap, funnel, officer_recap,
-                          open_conflicts, operations_of, sop_compliance, stale_devices,
-                          stuck_cases)
+from ..operations import operations_of
+from ..statistics import (CONFLICT_LABELS, _event_rows, desa_recap, funnel, officer_recap,
+                          open_conflicts, sop_compliance, stale_devices, stuck_cases)
 from . import bp
 
 STUCK_DAYS = 7

@@ -14,8 +14,9 @@ from ..auth import audit, office_login_required
 from ..extensions import db
 from ..formatting import WITA, as_utc, mask_nik, tanggal, tanggal_panjang
 from ..models import Wilayah, utcnow
-from ..operations import (card_issue_text, desa_recap, exceptions, get_operation, officer_recap,
-                          operations_of, rejection_text, report_indicators, sop_compliance)
+from ..operations import get_operation, operations_of
+from ..statistics import (card_issue_text, desa_recap, exceptions, officer_recap, rejection_text,
+                          report_indicators, sop_compliance)
 from ..wilayah import desa_of
 from . import bp
 from .dashboard import STAGE_NAMES

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import harness  # noqa: E402
+from bench import harness, phone  # noqa: E402
 
 
 class TimeLimitExceeded(Exception):
@@ -99,7 +99,7 @@ def chromium():
     loudly when Chromium is missing.
     """
     try:
-        harness.chromium_path()
+        phone.chromium_path()
     except FileNotFoundError as exc:
         pytest.fail(str(exc))
-    return harness.run_with_chromium
+    return phone.run_with_chromium

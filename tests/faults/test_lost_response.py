@@ -5,7 +5,8 @@ The retry of the very same request then reports duplicates, or applies; never tw
 import pytest
 
 from bench import data
-from bench.harness import RawPhone, free_port, seed_for_first_cut
+from bench.harness import free_port, seed_for_first_cut
+from bench.phone import RawPhone
 
 TIME_LIMIT = 60
 DROP_PROB = 0.5

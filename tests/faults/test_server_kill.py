@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 
 from bench import data
-from bench.harness import RawPhone
+from bench.phone import RawPhone
 
 TIME_LIMIT = 120
 KILLS = 4

@@ -1,5 +1,5 @@
 """Dashboard numbers against a seeded data set whose expected figures are computed here,
-independently of server/operations.py. The data set is also used by test_web_reports.py."""
+independently of server/statistics.py. The data set is also used by test_web_reports.py."""
 import re
 import uuid
 from dataclasses import dataclass, field

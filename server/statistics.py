@@ -1,0 +1,375 @@
+"""The statistics behind the dashboard and the report of one operation.
+
+Every figure here is computed from the residents' current stage and from their append-only
+events; how is written down in docs/office-view.md.
+"""
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from sync.models import Client, Conflict, Resident, ResidentEvent
+from sync.stages import CONFLICT_KIND_LABELS, NOT_PRINTED_REASON_LABELS, REJECTION_REASON_LABELS
+
+from .formatting import as_utc
+from .models import User, Wilayah
+from .operations import SOP_STEPS, _not_merged, _where, petugas_of
+
+# How a case's time in each step is measured: from the first event of one kind to the first
+# later event of another (device clock). Step 7 is one report per operation, not per case.
+STEP_INTERVALS = {
+    1: (("listed",), ("registered",)),
+    2: (("registered",), ("verified", "rejected")),
+    3: (("verified",), ("recorded",)),
+    4: (("recorded",), ("batch_handed_over",)),
+    5: (("batch_handed_over",), ("card_collected",)),
+    6: (("card_collected",), ("delivered",)),
+}
+
+# Stages in pipeline order (rank) for "reached at least" counts. `listed` = imported, not yet
+# found; `rejected` is off the forward path.
+FORWARD = ("found", "verified", "picked_up", "recorded", "sent_to_registry", "card_collected",
+           "delivered")
+RANK = {s: i for i, s in enumerate(FORWARD)}
+FINISHED = ("delivered", "rejected")
+
+# Events that move a case (for "stuck for more than N days").
+PROGRESS_KINDS = ("listed", "registered", "verified", "rejected", "picked_up", "pickup_cancelled",
+                  "recorded", "recording_failed", "batch_handed_over", "card_collected",
+                  "card_not_printed", "delivered", "reopened", "conflict_resolved")
+
+# One label table for phone and office (sync/stages.py).
+REJECTION_REASONS = REJECTION_REASON_LABELS
+CARD_ISSUE_REASONS = NOT_PRINTED_REASON_LABELS
+CONFLICT_LABELS = CONFLICT_KIND_LABELS
+
+
+# ------------------------------------------------------------------------------ statistics
+
+def percent(part, whole):
+    """part / whole × 100 as a float, or None when there is no whole."""
+    if not whole:
+        return None
+    return part * 100.0 / whole
+
+
+@dataclass
+class RecapRow:
+    """One line of the Rekapitulasi per Desa (cumulative: "reached at least this stage")."""
+
+    code: str
+    name: str
+    target: int = 0
+    listed: int = 0          # imported, not found yet (Belum Ditemukan)
+    found: int = 0           # terdata: every case found, rejected ones included
+    verified: int = 0        # terverifikasi or further (rejected excluded)
+    picked_up: int = 0
+    recorded: int = 0        # sudah rekam or further
+    sent: int = 0            # diserahkan ke Disdukcapil or further
+    collected: int = 0       # KTP diambil or further
+    delivered: int = 0       # KTP diserahkan
+    rejected: int = 0
+
+    @property
+    def capaian(self):
+        """KTP-el delivered as a share of the target (the SOP's end output), in %."""
+        return percent(self.delivered, self.target)
+
+    def add(self, stage, n):
+        """Count n cases currently at stage."""
+        if stage == "listed":
+            self.listed += n
+            return
+        self.found += n
+        if stage == "rejected":
+            self.rejected += n
+            return
+        rank = RANK.get(stage, 0)
+        for name, at in (("verified", 1), ("picked_up", 2), ("recorded", 3), ("sent", 4),
+                         ("collected", 5), ("delivered", 6)):
+            if rank >= at:
+                setattr(self, name, getattr(self, name) + n)
+
+
+def _op_residents(op):
+    return _where(select(Resident.resident_id).where(Resident.operation_id == op.id), _not_merged())
+
+
+def desa_recap(session, op):
+    """(rows per desa of the operation, total row) — see RecapRow."""
+    rows = {d.desa_code: RecapRow(code=d.desa_code, name=d.desa.name if d.desa else d.desa_code,
+                                  target=d.target or 0) for d in op.desa}
+    query = _where(select(Resident.desa_code, Resident.stage, func.count())
+                   .where(Resident.operation_id == op.id), _not_merged())
+    for code, stage, n in session.execute(query.group_by(Resident.desa_code, Resident.stage)):
+        row = rows.get(code)
+        if row is None:  # a resident of a desa since removed from the operation
+            desa = session.get(Wilayah, code)
+            row = rows[code] = RecapRow(code=code, name=desa.name if desa else code)
+        row.add(stage, n)
+    total = RecapRow(code="", name="Jumlah")
+    for row in rows.values():
+        for name in ("target", "listed", "found", "verified", "picked_up", "recorded", "sent",
+                     "collected", "delivered", "rejected"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    return sorted(rows.values(), key=lambda r: r.name), total
+
+
+def funnel(total):
+    """[(label, value)] from the total recap row, in pipeline order."""
+    return [
+        ("Target", total.target),
+        ("Terdata", total.found),
+        ("Terverifikasi", total.verified),
+        ("Dijemput", total.picked_up),
+        ("Sudah Rekam", total.recorded),
+        ("Diserahkan ke Disdukcapil", total.sent),
+        ("KTP Diambil", total.collected),
+        ("KTP Diserahkan", total.delivered),
+    ]
+
+
+@dataclass
+class OfficerRow:
+    """What one officer did in an operation (distinct cases per kind of event)."""
+
+    user_id: int
+    name: str
+    desa: list = field(default_factory=list)
+    found: int = 0
+    verified: int = 0
+    rejected: int = 0
+    picked_up: int = 0
+    recorded: int = 0
+    delivered: int = 0
+
+
+OFFICER_KINDS = {"registered": "found", "verified": "verified", "rejected": "rejected",
+                 "picked_up": "picked_up", "recorded": "recorded", "delivered": "delivered"}
+
+
+def officer_recap(session, op):
+    """Per officer: distinct cases they registered, verified, rejected, picked up, recorded,
+    delivered (events by their user id), plus the operation desa they are assigned to."""
+    query = (select(ResidentEvent.user_id, ResidentEvent.kind,
+                    func.count(func.distinct(ResidentEvent.resident_id)))
+             .where(ResidentEvent.resident_id.in_(_op_residents(op)),
+                    ResidentEvent.kind.in_(tuple(OFFICER_KINDS)))
+             .group_by(ResidentEvent.user_id, ResidentEvent.kind))
+    counts = session.execute(query).all()
+    names = {d.desa_code: (d.desa.name if d.desa else d.desa_code) for d in op.desa}
+    officers = {u.id: u for u in petugas_of(session, op.kecamatan_code, active_only=False)}
+    rows = {}
+    for user in officers.values():
+        assigned = sorted(names[a.desa_code] for a in user.assignments if a.desa_code in names)
+        if assigned:
+            rows[user.id] = OfficerRow(user.id, user.full_name, assigned)
+    for user_id, kind, n in counts:
+        row = rows.get(user_id)
+        if row is None:
+            user = officers.get(user_id) or session.get(User, user_id)
+            if user is None or user.role != "petugas":
+                continue  # office events (imports) are not an officer's work
+            row = rows[user_id] = OfficerRow(user_id, user.full_name, [])
+        setattr(row, OFFICER_KINDS[kind], n)
+    return sorted(rows.values(), key=lambda r: r.name)
+
+
+def _event_rows(session, op):
+    """(resident_id, kind, time) of the operation's residents; time = device clock, else server."""
+    query = (select(ResidentEvent.resident_id, ResidentEvent.kind, ResidentEvent.device_at,
+                    ResidentEvent.server_at)
+             .where(ResidentEvent.resident_id.in_(_op_residents(op)))
+             .order_by(ResidentEvent.id))
+    for rid, kind, device_at, server_at in session.execute(query):
+        yield rid, kind, as_utc(device_at or server_at)
+
+
+@dataclass
+class StepCompliance:
+    """Time spent in one SOP step over the operation's cases."""
+
+    step: int
+    label: str
+    standard: int | None
+    count: int = 0
+    median: float | None = None  # minutes
+    within: int = 0
+
+    @property
+    def share(self):
+        """Cases within the standard time, in % (None without a standard or cases)."""
+        if self.standard is None:
+            return None
+        return percent(self.within, self.count)
+
+
+def step_durations(events):
+    """{step: [minutes, …]} from (resident_id, kind, time) rows.
+
+    For each case and step: first event of a "from" kind to the first event of a "to" kind at
+    or after it. Negative spans (a phone clock set wrong) are left out.
+    """
+    times = {}
+    for rid, kind, at in events:
+        times.setdefault(rid, []).append((kind, at))
+    out = {step: [] for step in STEP_INTERVALS}
+    for rid, rows in times.items():
+        first = {}
+        for kind, at in rows:
+            if at is not None and (kind not in first or at < first[kind]):
+                first[kind] = at
+        for step, (starts, ends) in STEP_INTERVALS.items():
+            begin = min((first[k] for k in starts if k in first), default=None)
+            if begin is None:
+                continue
+            end = min((at for kind, at in rows if kind in ends and at is not None and at >= begin),
+                      default=None)
+            if end is None:
+                continue
+            out[step].append((end - begin).total_seconds() / 60.0)
+    return out
+
+
+def sop_compliance(session, op, events=None):
+    """Median minutes and share within the standard, per SOP step (step 7: per report)."""
+    durations = step_durations(events if events is not None else _event_rows(session, op))
+    rows = []
+    for step, label, _default in SOP_STEPS:
+        row = StepCompliance(step, label, op.minutes(step))
+        spans = durations.get(step, [])
+        if spans:
+            row.count = len(spans)
+            row.median = statistics.median(spans)
+            if row.standard is not None:
+                row.within = sum(1 for m in spans if m <= row.standard)
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class StuckCase:
+    """A case with no progress for a while."""
+
+    resident_id: str
+    name: str
+    desa_code: str
+    stage: str
+    since: datetime
+    days: int
+    card_issue: dict | None = None
+
+
+def stuck_cases(session, op, now, days, events=None, limit=None):
+    """Unfinished cases whose last progress event is older than `days` days, oldest first."""
+    now = as_utc(now)
+    last = {}
+    for rid, kind, at in (events if events is not None else _event_rows(session, op)):
+        if kind in PROGRESS_KINDS and at is not None and (rid not in last or at > last[rid]):
+            last[rid] = at
+    cutoff = now - timedelta(days=days)
+    # Columns, not ORM objects: this runs over every unfinished case of the operation.
+    query = _where(select(Resident.resident_id, Resident.name, Resident.desa_code, Resident.stage,
+                          Resident.created_at, Resident.card_issue)
+                   .where(Resident.operation_id == op.id, Resident.stage.not_in(FINISHED)),
+                   _not_merged())
+    out = []
+    for rid, name, desa_code, stage, created_at, card_issue in session.execute(query):
+        since = last.get(rid) or as_utc(created_at)
+        if since < cutoff:
+            out.append(StuckCase(rid, name, desa_code, stage, since,
+                                 int((now - since).total_seconds() // 86400), card_issue))
+    out.sort(key=lambda c: (c.since, c.name))
+    return out[:limit] if limit else out
+
+
+@dataclass
+class StaleDevice:
+    """A phone that has not synced for a while."""
+
+    client_id: str
+    label: str
+    officer: str
+    last_sync_at: datetime | None
+    created_at: datetime | None
+    days: int | None
+
+
+def stale_devices(session, kecamatan_code, now, days):
+    """Active (not revoked) phones of the kecamatan's officers with no sync for `days` days
+    (never synced counts from the device login)."""
+    now = as_utc(now)
+    cutoff = now - timedelta(days=days)
+    users = {u.id: u for u in session.execute(
+        select(User).where(User.kecamatan_code == kecamatan_code, User.role == "petugas",
+                           User.active.is_(True))).scalars()}
+    if not users:
+        return []
+    clients = session.execute(
+        select(Client).where(Client.user_id.in_(sorted(users)), Client.revoked_at.is_(None))
+    ).scalars().all()
+    out = []
+    for c in clients:
+        seen = as_utc(c.last_sync_at) or as_utc(c.created_at)
+        if seen is None or seen < cutoff:
+            out.append(StaleDevice(c.client_id, c.device_label or "perangkat",
+                                   users[c.user_id].full_name, as_utc(c.last_sync_at),
+                                   as_utc(c.created_at),
+                                   int((now - seen).total_seconds() // 86400) if seen else None))
+    out.sort(key=lambda d: (d.last_sync_at or d.created_at or now))
+    return out
+
+
+def open_conflicts(session, op):
+    """Open conflicts about the operation's residents: (conflict, resident) pairs, oldest first."""
+    query = (select(Conflict, Resident).join(Resident, Resident.resident_id == Conflict.resident_id)
+             .where(Conflict.status == "open", Conflict.kecamatan_code == op.kecamatan_code[:6],
+                    Resident.operation_id == op.id)
+             .order_by(Conflict.created_at, Conflict.id))
+    return session.execute(query).all()
+
+
+def exceptions(session, op):
+    """(rejected residents, residents whose card was not printed) of the operation."""
+    base = _where(select(Resident).where(Resident.operation_id == op.id), _not_merged())
+    rejected = session.execute(
+        base.where(Resident.stage == "rejected").order_by(Resident.desa_code, Resident.name)
+    ).scalars().all()
+    not_printed = [r for r in session.execute(
+        base.where(Resident.stage == "sent_to_registry").order_by(Resident.desa_code, Resident.name)
+    ).scalars() if r.card_issue]
+    return rejected, not_printed
+
+
+def rejection_text(resident):
+    """Indonesian reason of a rejection."""
+    info = resident.rejection or {}
+    reason = REJECTION_REASONS.get(info.get("reason"), info.get("reason") or "—")
+    if info.get("reason_text"):
+        reason = f"{reason}: {info['reason_text']}"
+    return reason
+
+
+def card_issue_text(resident):
+    """Indonesian reason a card was not printed."""
+    info = resident.card_issue or {}
+    reason = CARD_ISSUE_REASONS.get(info.get("reason"), info.get("reason") or "—")
+    if info.get("reason_text"):
+        reason = f"{reason}: {info['reason_text']}"
+    return reason
+
+
+def report_indicators(total):
+    """(indicator, target, realisasi, capaian %) for the Laporan Hasil Aksi Pelayanan."""
+    rows = [
+        ("Warga belum ber-KTP-el yang terdata", total.found),
+        ("Data warga terverifikasi", total.verified),
+        ("Warga sudah rekam KTP-el", total.recorded),
+        ("Data diserahkan ke Disdukcapil", total.sent),
+        ("KTP-el diambil dari Disdukcapil", total.collected),
+        ("KTP-el diserahkan ke warga", total.delivered),
+    ]
+    return [(label, total.target, value, percent(value, total.target)) for label, value in rows]
