@@ -117,10 +117,37 @@ def demo_command(host, port):
         init_database()
         for username, password, full_name, role, desa in DEMO_USERS:
             create_user(username, password, role, "631104", desa, full_name)
+        seed_demo_operation()
         seeded = seed_demo_residents()
     click.echo(f"Data demo siap ({seeded} penduduk contoh baru). Buka http://localhost:{port}/ "
                f"(camat / demo-camat) atau http://localhost:{port}/app/ (petugas / demo-petugas).")
     run_gunicorn(app, host, port, 1)
+
+
+DEMO_OPERATION_NAME = "Aksi PAK KEDES Akhir Tahun 2026 (demo)"
+DEMO_TARGETS = {"6311042005": 40, "6311042001": 25, "6311042002": 30}
+
+
+def seed_demo_operation():
+    """One demo operation with targets for the demo officer's desa; idempotent."""
+    from datetime import date
+
+    from .operations import DEFAULT_STEP_MINUTES, Operation, OperationDesa
+
+    existing = db.session.execute(select(Operation).where(
+        Operation.kecamatan_code == "631104", Operation.name == DEMO_OPERATION_NAME)).scalar()
+    if existing is not None:
+        return existing
+    camat = db.session.execute(select(User).where(User.username == "camat")).scalar_one()
+    operation = Operation(kecamatan_code="631104", name=DEMO_OPERATION_NAME,
+                          start_date=date(2026, 11, 1), end_date=date(2026, 12, 31),
+                          step_minutes=dict(DEFAULT_STEP_MINUTES), created_by=camat.id,
+                          active=True)
+    operation.desa = [OperationDesa(desa_code=code, target=target)
+                      for code, target in DEMO_TARGETS.items()]
+    db.session.add(operation)
+    db.session.commit()
+    return operation
 
 
 def seed_demo_residents():
@@ -140,8 +167,11 @@ def seed_demo_residents():
                         created_at=utcnow(), revoked_at=utcnow())
         db.session.add(client)
         db.session.flush()
+    from .operations import active_operation_map
+
     actor = SyncActor(user_id=user.id, username=user.username, role=user.role,
-                      kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes)
+                      kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes,
+                      operations=active_operation_map(db.session, user.desa_codes))
     body = {"protocol": 1, "client_id": client_id, "app_version": "demo",
             "sent_at": utcnow().isoformat(), "cursor": None, "mutations": demo_mutations()}
     result = process_sync(db.session, actor=actor, client=client, body=body, now=utcnow())

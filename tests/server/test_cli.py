@@ -67,17 +67,24 @@ def test_create_user_refuses_bad_input(runner, monkeypatch, args):
 
 def test_demo_seed_is_idempotent(runner, db_url):
     from server import create_app
-    from server.cli import DEMO_USERS, create_user, init_database, seed_demo_residents
+    from server.cli import (DEMO_USERS, create_user, init_database, seed_demo_operation,
+                            seed_demo_residents)
     app = create_app()
     with app.app_context():
         init_database()
         for username, password, full_name, role, desa in DEMO_USERS:
             create_user(username, password, role, "631104", desa, full_name)
+        operation_id = seed_demo_operation().id
+        assert seed_demo_operation().id == operation_id
         first = seed_demo_residents()
         second = seed_demo_residents()
     assert first == 5 and second == 0
     assert _scalar(db_url, "select count(*) from residents") == 5
     assert _scalar(db_url, "select count(*) from resident_events") == 5
+    assert _scalar(db_url, "select count(*) from operations") == 1
+    assert _scalar(db_url, "select sum(target) from operation_desa") == 95
+    # the demo residents belong to the demo operation, so the dashboard shows them
+    assert _scalar(db_url, "select count(*) from residents where operation_id is null") == 0
 
 
 def test_create_user_again_changes_assignments_in_place(runner, db_url, monkeypatch):
