@@ -126,12 +126,17 @@ def pick_up(ctx: MutationContext, args: dict) -> None:
         author.touch(resident, seq)
 
 
-def _not_pickable(resident: Resident) -> str:
+def _unverified(resident: Resident, not_done: str, before: str) -> str:
+    """Why a step that needs a verified resident cannot be done for this one."""
     if resident.stage == "rejected":
-        return "berstatus Ditolak; warga yang ditolak tidak dijemput"
+        return f"berstatus Ditolak; warga yang ditolak tidak {not_done}"
     if resident.stage == "listed":
         return NOT_LISTED
-    return f"{where_it_stands(resident, 'verified')}; verifikasi dulu sebelum dijemput"
+    return f"{where_it_stands(resident, 'verified')}; verifikasi dulu sebelum {before}"
+
+
+def _not_pickable(resident: Resident) -> str:
+    return _unverified(resident, "dijemput", "dijemput")
 
 
 def cancel_pickup(ctx: MutationContext, args: dict) -> None:
@@ -168,11 +173,7 @@ def record_done(ctx: MutationContext, args: dict) -> None:
 
 
 def _not_recordable(resident: Resident) -> str:
-    if resident.stage == "rejected":
-        return "berstatus Ditolak; warga yang ditolak tidak direkam"
-    if resident.stage == "listed":
-        return NOT_LISTED
-    return f"{where_it_stands(resident, 'verified')}; verifikasi dulu sebelum perekaman"
+    return _unverified(resident, "direkam", "perekaman")
 
 
 def record_failed(ctx: MutationContext, args: dict) -> None:
