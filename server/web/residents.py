@@ -1,21 +1,30 @@
 """Residents of the kecamatan: list with filters, detail with timeline."""
-from flask import abort, g, render_template, request
+from datetime import datetime
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from sync.models import Client, Resident, ResidentEvent
-from sync.stages import (DISABILITY_LABELS, MARITAL_STATUS_LABELS, SEX_LABELS, STAGE_LABELS,
-                         STAGES, VULNERABLE_CATEGORY_LABELS)
+from sync.models import Batch, BatchItem, Client, Resident, ResidentEvent
+from sync.office import OfficeError, reopen_case
+from sync.signature import SignatureError, decode_signature, signature_svg
+from sync.stages import (COLLECTION_OUTCOME_LABELS, DISABILITY_LABELS, EVENT_KIND_LABELS,
+                         MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS,
+                         RECORD_FAILED_REASON_LABELS, REJECTION_REASON_LABELS, SEX_LABELS,
+                         STAGE_LABELS, STAGES, VERIFICATION_CHECK_LABELS,
+                         VULNERABLE_CATEGORY_LABELS)
 from sync.validators import message as check_message
 
+from ..attachments import Attachment
 from ..auth import audit, office_login_required
 from ..extensions import db
-from ..models import User, Wilayah
+from ..models import User, Wilayah, utcnow
 from ..wilayah import desa_of
 from . import bp
+from .conflicts import gps_text, office_actor, office_error_status
+
 PAGE_SIZE = 50
 LABELS = {"sex": SEX_LABELS, "marital": MARITAL_STATUS_LABELS,
           "vulnerable": VULNERABLE_CATEGORY_LABELS, "disability": DISABILITY_LABELS}
-EVENT_LABELS = {"registered": "Didaftarkan", "updated": "Data diubah"}
 FIELD_LABELS = {"phone": "Telepon", "address": "Alamat", "rt": "RT", "rw": "RW",
                 "notes": "Catatan", "vulnerable_category": "Kategori rentan",
                 "disability": "Disabilitas"}
@@ -89,7 +98,7 @@ def resident_detail(resident_id):
     return render_template(
         "resident_detail.html", r=resident, events=events, users=users, clients=clients,
         desa=db.session.get(Wilayah, resident.desa_code), stage_labels=STAGE_LABELS,
-        labels=LABELS, event_labels={**EVENT_LABELS, **evidence["event_labels"]},
+        labels=LABELS, event_labels=EVENT_KIND_LABELS,
         field_labels=FIELD_LABELS, ev=evidence,
         warning_message=lambda code: check_message(code, resident.desa_code[:6]))
 
@@ -99,17 +108,6 @@ def resident_detail(resident_id):
 def _pipeline_evidence(resident, users):
     """What the detail page shows of SOP steps 2–6: checks, photos, pickup, recording, batch,
     card issue, delivery (signature as inline SVG), plus labels; fills `users` as needed."""
-    from datetime import datetime
-
-    from sync.models import Batch, BatchItem
-    from sync.signature import SignatureError, decode_signature, signature_svg
-    from sync.stages import (COLLECTION_OUTCOME_LABELS, EVENT_KIND_LABELS,
-                             NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS,
-                             RECORD_FAILED_REASON_LABELS, REJECTION_REASON_LABELS,
-                             VERIFICATION_CHECK_LABELS)
-
-    from ..attachments import Attachment
-    from .conflicts import gps_text
 
     def when(text):
         try:
@@ -159,7 +157,6 @@ def _pipeline_evidence(resident, users):
         "check_labels": VERIFICATION_CHECK_LABELS, "rejection_labels": REJECTION_REASON_LABELS,
         "failed_labels": RECORD_FAILED_REASON_LABELS, "issue_labels": NOT_PRINTED_REASON_LABELS,
         "outcome_labels": COLLECTION_OUTCOME_LABELS, "recipient_labels": RECIPIENT_LABELS,
-        "event_labels": EVENT_KIND_LABELS,
     }
 
 
@@ -167,12 +164,6 @@ def _pipeline_evidence(resident, users):
 @office_login_required
 def resident_reopen(resident_id):
     """The camat reopens a rejected case (back to Terdata), with an optional note."""
-    from flask import flash, redirect, url_for
-    from sync.office import OfficeError, reopen_case
-
-    from ..models import utcnow
-    from .conflicts import office_actor, office_error_status
-
     resident = db.session.get(Resident, resident_id[:36])
     if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
         abort(404)
