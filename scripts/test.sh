@@ -16,6 +16,21 @@ if ! command -v pdftotext >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
 fi
+# nginx in front of the server, openssl for deploy/local-ca.sh and certutil to make Chromium
+# trust that CA (tests/deploy/test_https_nginx.py; the test runs its own nginx on free ports).
+if ! { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 \
+    || ! command -v certutil >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnss3-tools \
+    openssl >/dev/null
+fi
+
+# pg_dump / pg_restore for `pakkedes backup|restore` (tests/server/test_backup.py,
+# tests/e2e/test_restore.py); Debian's postgresql package brings them, this is in case it did not.
+if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
+fi
 
 # PostgreSQL: start the local cluster if it is installed but not answering.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -3,20 +3,39 @@ import os
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as cfg
 from .extensions import db, init_app as init_extensions
 
 
-def create_app(test_config=None):
-    """Build the app: defaults → instance config.py / CAH_* environment → test_config."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config=None, *, instance_path=None):
+    """Build the app: defaults → instance config.py / CAH_* environment → test_config.
+
+    instance_path: the folder of config.py, the generated secret_key and the default SQLite
+    file (else CAH_INSTANCE_PATH, else Flask's default). Raises config.ConfigError for an unknown CAH_ENV or a
+    guessable SECRET_KEY; with no key configured one is generated once in the instance folder.
+    """
+    # An installed package would otherwise keep its instance folder inside the venv, which a
+    # hardened service cannot write (docs/deploy.md sets CAH_INSTANCE_PATH=/var/lib/cah).
+    instance_path = instance_path or os.environ.get("CAH_INSTANCE_PATH") or None
+    if instance_path:
+        instance_path = os.path.abspath(instance_path)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(cfg.Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(cfg.from_environment())
     if test_config:
         app.config.update(test_config)
-    cfg.check_production(app.config)
+    cfg.check_environment(app.config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = cfg.instance_secret_key(app.instance_path)
+    cfg.check_secret_key(app.config["SECRET_KEY"])
+    if app.config["TRUSTED_PROXIES"]:
+        # Only as many X-Forwarded-* hops as there are proxies of ours: a client cannot
+        # choose its own address for the login throttle.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["ENV_NAME"] == "production"
 
@@ -35,8 +54,11 @@ def create_app(test_config=None):
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
-    from . import api, auth, errors, formatting, pwa, security, web
+    from . import api, auth, bounds, errors, formatting, pwa, security, web
     formatting.register(app)
+    app.url_map.converters["int"] = bounds.IdConverter  # every <int:id> inside the id columns
+    app.url_map.converters["default"] = bounds.TextConverter  # every <name>: no control
+    app.url_map.converters["string"] = bounds.TextConverter  # characters in path segments
     app.register_blueprint(auth.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(api.bp)

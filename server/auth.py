@@ -1,19 +1,29 @@
-"""Web login for the office view (camat and operator), with CSRF and rate limiting."""
+"""Web login for the office view (camat and operator): server-side office sessions, CSRF,
+throttling, the `next=` check; the shared password check of web and device login."""
 import functools
+import hashlib
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from . import security
+from sync.models import as_utc
+
 from .extensions import db
-from .models import AuditEntry, User
+from .models import AuditEntry, OfficeSession, User, utcnow
+from .passwords import verify_password
 
 bp = Blueprint("auth", __name__)
 OFFICE_ROLES = ("camat", "operator")
+SESSION_ID = "sid"  # the cookie holds only this random id; the rest lives in office_sessions
+SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 class LoginForm(FlaskForm):
@@ -28,15 +38,94 @@ class LoginForm(FlaskForm):
 
 @bp.before_app_request
 def load_logged_in_user():
-    """Put the session's user (if still active) on g.user."""
+    """Put the session's user on g.user when its server-side office session is still valid."""
     g.user = None
+    g.office_session = None
     if request.path.startswith(("/app/", "/api/")):
         return  # the phone app and the API never use the cookie session
-    user_id = session.get("user_id")
-    g.user = db.session.get(User, user_id) if user_id else None
-    if g.user is not None and not g.user.active:
+    sid = session.get(SESSION_ID)
+    if not isinstance(sid, str) or not sid:
+        return  # whatever else a cookie holds (an old {"user_id": …}) is never a login
+    row = db.session.get(OfficeSession, _sid_hash(sid))
+    now = utcnow()
+    if row is None or _expired(row, now) or not row.user.active:
+        if row is not None:
+            db.session.delete(row)
+            db.session.commit()
         session.clear()
-        g.user = None
+        return
+    if now - as_utc(row.last_seen_at) > SEEN_RESOLUTION:
+        row.last_seen_at = now  # at most one write a minute per browser
+        db.session.commit()
+    g.user, g.office_session = row.user, row
+
+
+def _limits():
+    cfg = current_app.config
+    lifetime = cfg["PERMANENT_SESSION_LIFETIME"]
+    lifetime = lifetime if isinstance(lifetime, timedelta) else timedelta(seconds=lifetime)
+    return lifetime, timedelta(seconds=cfg["SESSION_IDLE_SECONDS"])
+
+
+def _expired(row, now):
+    lifetime, idle = _limits()
+    return now - as_utc(row.created_at) > lifetime or now - as_utc(row.last_seen_at) > idle
+
+
+def purge_expired_sessions(now):
+    """Delete office sessions past their lifetime or idle limit at `now` (aware UTC): a
+    browser that never comes back (cookies cleared, a script) leaves its row otherwise.
+    Returns the number deleted; the caller commits."""
+    lifetime, idle = _limits()
+    return db.session.execute(delete(OfficeSession).where(or_(
+        OfficeSession.created_at < now - lifetime,
+        OfficeSession.last_seen_at < now - idle))).rowcount or 0
+
+
+def _sid_hash(sid):
+    return hashlib.sha256(sid.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def start_office_session(user):
+    """Log this browser in as user: a new random session id (never reuse one from before)."""
+    session.clear()
+    sid = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(OfficeSession(id_hash=_sid_hash(sid), user_id=user.id, created_at=now,
+                                 last_seen_at=now))
+    session[SESSION_ID] = sid
+    session.permanent = True
+    g.user = user
+
+
+def end_office_sessions(user_id, keep_current=False):
+    """End every office session of the user at once (the caller commits).
+
+    keep_current: spare the session of this request (someone changing their own password
+    stays logged in here and is logged out everywhere else). Returns the number ended.
+    """
+    query = delete(OfficeSession).where(OfficeSession.user_id == user_id)
+    current = g.get("office_session")
+    if keep_current and current is not None and current.user_id == user_id:
+        query = query.where(OfficeSession.id_hash != current.id_hash)
+    return db.session.execute(query).rowcount
+
+
+def safe_next(target):
+    """target when it is a path of this site, else None.
+
+    Only "/" followed by printable, non-space ASCII without a backslash, and not "//":
+    browsers drop tabs and newlines and read "\\" as "/", so next=/%09/evil.example (a tab)
+    would become the other site "//evil.example".
+    """
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > 2000:
+        return None
+    if any(not 0x21 <= ord(ch) <= 0x7e or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if target.startswith("//") or parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 def office_login_required(view):
@@ -61,37 +150,67 @@ def audit(action, target=None, **details):
                               action=action, target=target, details=details or None))
 
 
+def check_login(username, password, channel):
+    """The active user with this username and password, or a refusal.
+
+    Counts the attempt in the login throttle first (per account and per source address),
+    checks the password (a dummy hash for unknown users, so both take as long), and audits a
+    failure. channel: "web" or "device". Returns User. Raises security.Throttled, or
+    LoginFailed when the username, password or account state is wrong.
+    """
+    keys = security.throttle_keys(username)
+    security.reserve_attempt(keys)
+    user = db.session.execute(select(User).where(User.username == username.strip())
+                              ).scalar_one_or_none()
+    valid = verify_password(user.password_hash if user else None, password)
+    if not valid or not user.active:
+        _audit_failure(user, username, channel)
+        db.session.commit()
+        raise LoginFailed()
+    security.attempt_succeeded(keys)
+    return user
+
+
+class LoginFailed(Exception):
+    """Wrong username or password, or a deactivated account (all answered alike)."""
+
+
+def _audit_failure(user, username, channel):
+    # The typed name may be a mistyped NIK: only a keyed hash of it is kept, which still tells
+    # repeated guesses at one name apart. No password, no address in clear.
+    details = {"channel": channel}
+    if user is None:
+        details["username_hmac"] = security.keyed_hash("audit-username", username.strip())[:16]
+    elif not user.active:
+        details["reason"] = "inactive"
+    db.session.add(AuditEntry(user_id=None, kecamatan_code=user.kecamatan_code if user else None,
+                              action="login_failed", target=f"user:{user.id}" if user else None,
+                              details=details))
+
+
 @bp.route("/login", methods=("GET", "POST"))
 def login():
     """Show and handle the office login form."""
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        username = form.username.data.strip()
-        address = request.remote_addr
-        if security.too_many_failures(username, address):
-            flash("Terlalu banyak percobaan yang gagal. Coba lagi 15 menit lagi.", "error")
-            return render_template("login.html", form=form), 429
-        user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-        if user is None or not user.active or not user.check_password(form.password.data):
-            security.record_failure(username, address)
+        try:
+            user = check_login(form.username.data, form.password.data, "web")
+        except security.Throttled as refused:
+            flash("Terlalu banyak percobaan yang gagal. " + security.wait_text(refused.retry_after),
+                  "error")
+            return (render_template("login.html", form=form), 429,
+                    {"Retry-After": str(refused.retry_after)})
+        except LoginFailed:
             flash("Nama pengguna atau kata sandi salah.", "error")
-            status = 401
-        elif user.role not in OFFICE_ROLES:
+            return render_template("login.html", form=form), 401
+        if user.role not in OFFICE_ROLES:
             flash("Petugas lapangan memakai aplikasi HP di /app/.", "error")
-            status = 403
-        else:
-            security.clear_failures(username, address)
-            session.clear()
-            session["user_id"] = user.id
-            session.permanent = True
-            g.user = user
-            audit("login")
-            db.session.commit()
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("web.index")
-            return redirect(target)
+            return render_template("login.html", form=form), 403
+        start_office_session(user)
+        audit("login")
+        db.session.commit()
+        return redirect(safe_next(request.args.get("next")) or url_for("web.index"))
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form), status
@@ -99,6 +218,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the office session."""
+    """End the office session: its server-side record goes, so a copied cookie is dead too."""
+    if g.get("office_session") is not None:
+        db.session.delete(g.office_session)
+        db.session.commit()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -1,4 +1,5 @@
-"""The `pakkedes` command: init, create-user, serve, demo."""
+"""The `pakkedes` command: init, db (schema revisions), create-user, serve, purge, backup,
+restore, demo."""
 import os
 import uuid
 
@@ -6,28 +7,57 @@ import click
 from sqlalchemy import select
 
 from .extensions import db
+from .auth import end_office_sessions
+from .migrations import (UnknownSchema, current_revision, downgrade_database, head_revision,
+                         history, upgrade_database)
 from .models import ROLES, Assignment, User, Wilayah
+from .passwords import password_problem
 from .wilayah import load_wilayah, normalise_code
 
 DEMO_USERS = (
     # username, password, full name, role, desa codes
-    ("camat", "demo-camat", "Camat Batumandi (demo)", "camat", ()),
-    ("operator", "demo-operator", "Operator Kecamatan (demo)", "operator", ()),
-    ("petugas", "demo-petugas", "Petugas Pokja I (demo)", "petugas",
+    ("camat", "demo-camat-batumandi", "Camat Batumandi (demo)", "camat", ()),
+    ("operator", "demo-operator-batumandi", "Operator Kecamatan (demo)", "operator", ()),
+    ("petugas", "demo-petugas-batumandi", "Petugas Pokja I (demo)", "petugas",
      ("6311042005", "6311042001", "6311042002")),
 )
 
 
+def upgrade_schema(revision="head"):
+    """Bring the app's database to a schema revision (server/migrations); an empty database is
+    created, one made by 0.1.0's create_all is adopted first. Returns an UpgradeResult."""
+    from alembic.util import CommandError
+
+    db.session.remove()  # the session must not hold locks the ALTERs would wait for
+    try:
+        return upgrade_database(db.engine, revision)
+    except UnknownSchema as exc:
+        raise click.ClickException(str(exc)) from exc
+    except CommandError as exc:
+        raise click.ClickException(_unreachable(revision, exc)) from exc
+
+
+def _unreachable(revision, exc):
+    return (f"revisi skema {revision} tidak dikenal atau tidak bisa dituju dari revisi "
+            f"sekarang ({exc})")
+
+
 def init_database():
-    """Create missing tables and load or refresh the wilayah."""
-    db.create_all()
+    """Create or upgrade the schema to the newest revision and load or refresh the wilayah;
+    returns the number of wilayah added."""
+    upgrade_schema()
     added = load_wilayah(db.session)
     db.session.commit()
     return added
 
 
 def create_user(username, password, role, kecamatan, desa_codes=(), full_name=None):
-    """Create (or update) a user of one kecamatan; returns the user."""
+    """Create (or update) a user of one kecamatan; returns the user.
+
+    Updating an existing user ends its office sessions (its password or role may have
+    changed). Raises click.BadParameter for an unknown role or code, or a password that breaks
+    the rules of server/passwords.py (the same for every role).
+    """
     if role not in ROLES:
         raise click.BadParameter(f"peran harus salah satu dari {', '.join(ROLES)}")
     kecamatan = normalise_code(kecamatan)
@@ -39,12 +69,15 @@ def create_user(username, password, role, kecamatan, desa_codes=(), full_name=No
         desa = db.session.get(Wilayah, code)
         if desa is None or desa.parent_code != kecamatan:
             raise click.BadParameter(f"desa {code} bukan bagian dari kecamatan {kecamatan}")
-    if len(password) < 8:
-        raise click.BadParameter("kata sandi minimal 8 karakter")
+    problem = password_problem(password, [username, full_name or ""])
+    if problem:
+        raise click.BadParameter(problem)
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         user = User(username=username)
         db.session.add(user)
+    else:
+        end_office_sessions(user.id)
     user.full_name = full_name or user.full_name or username
     user.role, user.kecamatan_code, user.active = role, kecamatan, True
     user.set_password(password)
@@ -73,9 +106,76 @@ def init_command():
     """Create or upgrade the database and load the wilayah."""
     app = _app()
     with app.app_context():
-        added = init_database()
+        result = upgrade_schema()
+        added = load_wilayah(db.session)
+        db.session.commit()
+        _echo_upgrade(result)
         click.echo(f"Basis data siap ({db.engine.url.render_as_string(hide_password=True)}); "
                    f"{added} wilayah baru dimuat.")
+
+
+def _echo_upgrade(result):
+    if result.adopted_0_1_0:
+        click.echo("Basis data versi 0.1.0 (tanpa revisi skema) dikenali dan ditandai 0001.")
+    if result.before == result.after:
+        click.echo(f"Skema sudah pada revisi {result.after}.")
+    else:
+        click.echo(f"Skema dinaikkan dari revisi {result.before or '(kosong)'} ke {result.after}.")
+
+
+@main.group("db")
+def db_group():
+    """Schema revisions of the database (Alembic) for operators."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade_command(revision):
+    """Upgrade the schema to REVISION (default: the newest). Take a backup first."""
+    app = _app()
+    with app.app_context():
+        _echo_upgrade(upgrade_schema(revision))
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade_command(revision):
+    """Take the schema back to REVISION ("base": no tables). Loses data only the newer
+    schema holds; take a backup first."""
+    from alembic.util import CommandError
+
+    app = _app()
+    with app.app_context():
+        db.session.remove()
+        try:
+            after = downgrade_database(db.engine, revision)
+        except CommandError as exc:
+            raise click.ClickException(_unreachable(revision, exc)) from exc
+        click.echo(f"Skema diturunkan ke revisi {after or '(kosong)'}.")
+
+
+@db_group.command("current")
+def db_current_command():
+    """Show the database's schema revision and whether it is the newest."""
+    app = _app()
+    with app.app_context():
+        with db.engine.connect() as connection:
+            current = current_revision(connection)
+    head = head_revision()
+    if current is None:
+        state = "belum ada revisi (kosong, atau dibuat oleh 0.1.0: jalankan pakkedes init)"
+    elif current == head:
+        state = f"{current} (terbaru)"
+    else:
+        state = f"{current} (terbaru: {head}; jalankan pakkedes db upgrade)"
+    click.echo(f"Revisi skema: {state}")
+
+
+@db_group.command("history")
+def db_history_command():
+    """List the schema revisions, oldest first."""
+    for revision, title in history():
+        click.echo(f"{revision}  {title}")
 
 
 @main.command("create-user")
@@ -107,6 +207,59 @@ def serve_command(host, port, workers):
     run_gunicorn(app, host, port, workers)
 
 
+@main.command("purge")
+def purge_command():
+    """Delete personal data past its retention period (docs/security.md): rejected mutations,
+    unfinished photo uploads and ended office sessions. Safe to run at any time, e.g. daily."""
+    from .models import utcnow
+    from .retention import purge_expired
+
+    app = _app()
+    with app.app_context():
+        counts = purge_expired(utcnow())
+    click.echo(f"Dihapus: {counts['rejected_mutations']} perubahan ditolak, "
+               f"{counts['unfinished_uploads']} potongan unggahan foto yang tidak selesai dan "
+               f"{counts['office_sessions']} sesi kantor yang sudah berakhir.")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_command(file):
+    """Write the whole database (photos included) to FILE; safe while the server runs."""
+    from .backup import BackupError, backup_database
+
+    app = _app()
+    with app.app_context():
+        db.session.remove()
+        try:
+            result = backup_database(db.engine, file)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Cadangan ditulis ke {result.path} ({result.size:,} byte; identitas basis data "
+               f"{result.database_id}).".replace(",", "."))
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Jangan bertanya lagi (untuk skrip).")
+def restore_command(file, yes):
+    """Replace the database with the backup in FILE. Stop the server first; the database gets
+    a new identity, and the phones resend what they synced after the backup."""
+    from .backup import BackupError, restore_database
+
+    if not yes:
+        click.confirm("Semua data saat ini diganti dengan isi cadangan. Lanjutkan?", abort=True)
+    app = _app()
+    with app.app_context():
+        db.session.remove()
+        try:
+            new_id = restore_database(db.engine, file)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Basis data dipulihkan dari {file}; identitas baru {new_id}. HP petugas akan "
+               "mengirim ulang data yang tersinkron setelah cadangan itu dibuat.")
+
+
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -120,7 +273,8 @@ def demo_command(host, port):
         seed_demo_operation()
         seeded = seed_demo_residents()
     click.echo(f"Data demo siap ({seeded} penduduk contoh baru). Buka http://localhost:{port}/ "
-               f"(camat / demo-camat) atau http://localhost:{port}/app/ (petugas / demo-petugas).")
+               f"(camat / demo-camat-batumandi) atau http://localhost:{port}/app/ "
+               f"(petugas / demo-petugas-batumandi).")
     run_gunicorn(app, host, port, 1)
 
 

@@ -1,12 +1,14 @@
-"""Server-side tables: wilayah, users, officer-desa assignments, login failures, audit."""
+"""Server-side tables: wilayah, users, officer-desa assignments, office sessions, login
+throttling, audit."""
 from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, Boolean, JSON
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import generate_password_hash
 
 from .extensions import db
+from .passwords import verify_password
 
 ROLES = ("petugas", "camat", "operator")
 ROLE_LABELS = {"petugas": "Petugas", "camat": "Camat", "operator": "Operator"}
@@ -59,13 +61,15 @@ class User(db.Model):
         self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
-        """True when the password matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """True when the password matches the stored hash (False for undecodable input)."""
+        return verify_password(self.password_hash, password)
 
     @property
     def desa_codes(self):
-        """Codes of the desa this officer is assigned to."""
-        return frozenset(a.desa_code for a in self.assignments)
+        """Codes of the desa this officer is assigned to, inside their own kecamatan only (a
+        stray assignment elsewhere must never open another kecamatan's residents)."""
+        return frozenset(a.desa_code for a in self.assignments
+                         if a.desa_code[:6] == self.kecamatan_code)
 
 
 class Assignment(db.Model):
@@ -82,13 +86,32 @@ class Assignment(db.Model):
     desa: Mapped[Wilayah] = relationship()
 
 
-class LoginFailure(db.Model):
-    """A failed login, kept briefly to rate-limit password guessing."""
+class LoginThrottle(db.Model):
+    """The current streak of login attempts of one account or one source address.
 
-    __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), index=True)  # hash of username + address
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    A row is keyed by a keyed hash (never the typed username or the address in clear).
+    `attempts` counts the streak's attempts that were not followed by a success; after the
+    free allowance each one sets `blocked_until` further ahead (see server/security.py).
+    """
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OfficeSession(db.Model):
+    """One logged-in office browser. The cookie carries a random id; only its SHA-256 is kept
+    here, so deleting the row ends that session at once whatever the cookie says."""
+
+    __tablename__ = "office_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 class AuditEntry(db.Model):
@@ -102,3 +125,4 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     target: Mapped[str | None] = mapped_column(String(80))
     details: Mapped[dict | None] = mapped_column(JSON)
+

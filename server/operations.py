@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sync.models import Resident, ResidentEvent
 
+from .bounds import id_value
 from .extensions import db
 from .models import User, Wilayah, utcnow
 
@@ -167,7 +168,8 @@ def filter_residents(query, kecamatan_code, filters, desa_codes=None):
     """Apply the residents-list filters to a select of Resident (always kecamatan-scoped).
 
     filters: {"desa", "stage", "officer", "vulnerable", "operation", "q"} (strings; unknown
-    or empty values are ignored). "vulnerable" may be "any" (every vulnerable category).
+    or empty values, and ids outside 1 … 2³¹−1, are ignored). "vulnerable" may be "any"
+    (every vulnerable category).
     Cases merged into another (duplicates the camat merged) are left out.
     """
     query = query.where(Resident.desa_code.like(kecamatan_code + "%"), _not_merged())
@@ -177,9 +179,8 @@ def filter_residents(query, kecamatan_code, filters, desa_codes=None):
     stage = filters.get("stage") or ""
     if stage:
         query = query.where(Resident.stage == stage)
-    officer = filters.get("officer") or ""
-    if officer.isdigit():
-        uid = int(officer)
+    uid = id_value(filters.get("officer"))
+    if uid is not None:
         query = query.where(or_(
             Resident.created_by_user_id == uid,
             exists().where(ResidentEvent.resident_id == Resident.resident_id,
@@ -189,9 +190,9 @@ def filter_residents(query, kecamatan_code, filters, desa_codes=None):
         query = query.where(Resident.vulnerable_category.is_not(None))
     elif vulnerable:
         query = query.where(Resident.vulnerable_category == vulnerable)
-    operation = filters.get("operation") or ""
-    if operation.isdigit():
-        query = query.where(Resident.operation_id == int(operation))
+    operation = id_value(filters.get("operation"))
+    if operation is not None:
+        query = query.where(Resident.operation_id == operation)
     q = (filters.get("q") or "").strip()[:80]
     if q:
         like = "%" + q.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from sync.models import Client, Conflict, Resident, ResidentEvent
+from sync.resolutions import conflict_in_kecamatan
 from sync.stages import CONFLICT_KIND_LABELS, NOT_PRINTED_REASON_LABELS, REJECTION_REASON_LABELS
 
 from .formatting import as_utc
@@ -326,7 +327,7 @@ def stale_devices(session, kecamatan_code, now, days):
 def open_conflicts(session, op):
     """Open conflicts about the operation's residents: (conflict, resident) pairs, oldest first."""
     query = (select(Conflict, Resident).join(Resident, Resident.resident_id == Conflict.resident_id)
-             .where(Conflict.status == "open", Conflict.kecamatan_code == op.kecamatan_code[:6],
+             .where(Conflict.status == "open", conflict_in_kecamatan(op.kecamatan_code[:6]),
                     Resident.operation_id == op.id)
              .order_by(Conflict.created_at, Conflict.id))
     return session.execute(query).all()

@@ -2,24 +2,36 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import traceback
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .errors import ClientMismatch, EnvelopeError, MutationGap
+from .errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
 from .handlers import HANDLERS, MSG_BAD_TIME, MutationContext, NothingToChange, Rejection
-from .models import Client, RejectedMutation, as_utc
+from .identity import database_id
+from .models import Client, RejectedMutation, ResidentEvent, as_utc
 from .pull import DEFAULT_PAGE_SIZE, pull_changes
+from .rejections import RejectionStore
 from .schemas import MAX_MUTATIONS, SyncRequestSchema, flatten_errors, iso_utc
+from .wirefields import parse_device_time
 
 CLOCK_SKEW_LIMIT_SECONDS = 10 * 60
 
 MSG_MALFORMED = "Format permintaan sinkronisasi tidak valid. Perbarui aplikasi."
 MSG_TOO_MANY = f"Terlalu banyak perubahan dalam satu kiriman (paling banyak {MAX_MUTATIONS})."
+MSG_BAD_ORIGIN = "Asal data kiriman ulang bukan perangkat petugas ini."
+MSG_SERVER_REJECTED = (
+    "Server tidak dapat memproses data ini. Data tetap tersimpan di HP; "
+    "laporkan ke operator kecamatan."
+)
+
+log = logging.getLogger(__name__)
 
 _REQUEST_SCHEMA = SyncRequestSchema()
 _CLIENTS = Client.__table__
@@ -57,6 +69,9 @@ def process_sync(
 
     _lock_client(session, client)
     _record_clock(client, request, now)
+    # Written now, outside any SAVEPOINT: a failure here is the whole request's, never
+    # mistaken for one of the mutations below.
+    session.flush()
     results = _apply_mutations(session, actor, client, request["mutations"], now)
 
     cursor, scope_reset = _cursor_for_scope(client, actor, request["cursor"])
@@ -71,6 +86,7 @@ def process_sync(
         "server_time": iso_utc(now),
         "clock_skew_flagged": client.clock_skew_flagged,
         "scope_reset": scope_reset,
+        "database_id": database_id(session),
     }
 
 
@@ -166,6 +182,7 @@ def _apply_mutations(
 ) -> list[dict[str, Any]]:
     last = client.last_mutation_id
     earlier = _stored_rejections(session, client, [m["id"] for m in mutations if m["id"] <= last])
+    store = RejectionStore()
     results: list[dict[str, Any]] = []
     processed = False
     for mutation in sorted(mutations, key=lambda m: m["id"]):
@@ -178,7 +195,7 @@ def _apply_mutations(
                 session.flush()  # the clock fields are kept; the caller commits and answers 409
                 raise MutationGap(last)
             break  # answer what was processed; the phone resends the rest and then gets 409
-        results.append(_apply_one(session, actor, client, mutation, now))
+        results.append(_apply_one(session, actor, client, mutation, now, store))
         last = mid
         processed = True
     # Set once, not per mutation: each SAVEPOINT flushes first, and a per-mutation value
@@ -189,36 +206,79 @@ def _apply_mutations(
 
 
 def _apply_one(
-    session: Session, actor: SyncActor, client: Client, mutation: dict, now: datetime
+    session: Session, actor: SyncActor, client: Client, mutation: dict, now: datetime,
+    store: RejectionStore,
 ) -> dict[str, Any]:
     mid = mutation["id"]
     try:
-        # The context manager rolls the SAVEPOINT back on any exception, then re-raises.
+        origin = _origin(session, actor, client, mutation.get("origin"))
+        if origin is not None and _written_before(session, origin):
+            return {"id": mid, "status": "duplicate"}  # the restored copy has it already
+        # The context manager rolls the SAVEPOINT back on any exception, then re-raises;
+        # on PostgreSQL that also clears a failed statement, so the next mutation can run.
         with session.begin_nested():
-            ctx = MutationContext(session, actor, client, mid, _parse_at(mutation["at"]), now)
+            ctx = MutationContext(session, actor, client, origin[1] if origin else mid,
+                                  _parse_at(mutation["at"]), now,
+                                  origin_client_id=origin[0] if origin else None)
             HANDLERS[mutation["name"]](ctx, mutation["args"])
     except NothingToChange:
         pass  # rolled back: also gives back a change_seq taken for nothing
     except Rejection as rejection:
-        session.add(RejectedMutation(
-            client_id=client.client_id, mutation_id=mid, user_id=actor.user_id,
-            name=mutation["name"], args=mutation["args"], code=rejection.code,
-            message=rejection.message, fields=rejection.fields, created_at=now,
-        ))
-        return _rejected_result(mid, rejection.code, rejection.message, rejection.fields)
+        return _reject(session, actor, client, mutation, now, store, rejection)
+    except Exception as exc:
+        if is_database_outage(exc):
+            raise  # nothing of the request may count as applied: the caller answers 503
+        # Any other fault belongs to this mutation alone: refusing it lets the rest of the
+        # batch through and the phone's outbox move on, instead of a 500 on every retry.
+        # Logged without its message: it may quote the args (names, NIKs).
+        log.warning("mutation %d (%s) refused: unexpected %s", mid, mutation["name"],
+                    type(exc).__name__)
+        log.debug("where: %s", "".join(traceback.format_tb(exc.__traceback__)))
+        rejection = Rejection("server_rejected", MSG_SERVER_REJECTED)
+        return _reject(session, actor, client, mutation, now, store, rejection)
     return {"id": mid, "status": "applied"}
+
+
+def _reject(session: Session, actor: SyncActor, client: Client, mutation: dict, now: datetime,
+            store: RejectionStore, rejection: Rejection) -> dict[str, Any]:
+    args, fields = store.stored_form(mutation["args"], rejection.fields)
+    session.add(RejectedMutation(
+        client_id=client.client_id, mutation_id=mutation["id"], user_id=actor.user_id,
+        name=mutation["name"], args=args, code=rejection.code,
+        message=rejection.message, fields=fields, created_at=now,
+    ))
+    return _rejected_result(mutation["id"], rejection.code, rejection.message, rejection.fields)
+
+
+def _origin(session: Session, actor: SyncActor, client: Client,
+            origin: dict | None) -> tuple[str, int] | None:
+    """(client_id, id) a resent mutation had when first acknowledged, or None.
+
+    The sender's own client is ignored: its ids are reused as it numbers on, so writing
+    under an old one could collide with a later mutation. A client of another officer is
+    refused; an unknown one (lost with the restore) is taken as the phone says.
+    """
+    if not origin or str(origin["client_id"]) == client.client_id.lower():
+        return None
+    origin_client = str(origin["client_id"])
+    owner = session.execute(select(Client.user_id).where(Client.client_id == origin_client)).scalar()
+    if owner is not None and owner != actor.user_id:
+        raise Rejection("validation_error", MSG_BAD_ORIGIN, {"origin": MSG_BAD_ORIGIN})
+    return origin_client, origin["id"]
+
+
+def _written_before(session: Session, origin: tuple[str, int]) -> bool:
+    # Every applied mutation writes at least one event under its (client, id); one that
+    # changed nothing wrote none, and replaying it changes nothing again.
+    return session.execute(select(ResidentEvent.id).where(
+        ResidentEvent.client_id == origin[0], ResidentEvent.mutation_id == origin[1]).limit(1)
+    ).first() is not None
 
 
 def _parse_at(value: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_device_time(value)  # the same rule as every time inside the args
     except ValueError:
-        raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME}) from None
-    if parsed.tzinfo is None:
-        raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME})
-    try:
-        return parsed.astimezone(timezone.utc)
-    except OverflowError:  # outside years 1–9999 once in UTC
         raise Rejection("invalid_mutation_time", MSG_BAD_TIME, {"at": MSG_BAD_TIME}) from None
 
 

@@ -1,5 +1,15 @@
-"""Exceptions that refuse a whole sync request; the server maps each to an HTTP answer."""
+"""Exceptions that refuse a whole sync request (the server maps each to an HTTP answer), and
+the test that tells a database outage from a fault of one mutation."""
 from __future__ import annotations
+
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 
 class SyncError(Exception):
@@ -95,3 +105,13 @@ class ImportRejected(OfficeError):
         super().__init__("import_rejected", message or (
             f"Impor dibatalkan: {rows} baris bermasalah, tidak ada data yang disimpan. "
             "Perbaiki baris yang ditandai lalu unggah ulang."))
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be used right now (connection lost or
+    refused, lock or statement timeout, serialization failure, deadlock, pool exhausted):
+    the request must be retried as a whole rather than any part of it refused."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError,
+                        PoolTimeoutError, PendingRollbackError)):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

@@ -12,12 +12,20 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .changeseq import allocate_change_seq
 from .models import Client, Resident, ResidentEvent
-from .records import MSG_VALIDATION, Author, NothingToChange, Rejection, get_resident
+from .records import (
+    MSG_VALIDATION,
+    Author,
+    NothingToChange,
+    Rejection,
+    get_resident,
+    in_kecamatan,
+    not_found,
+)
 from .handlers_delivery import DELIVERY_HANDLERS
 from .handlers_pipeline import PIPELINE_HANDLERS
 from .schemas import (
@@ -41,6 +49,8 @@ MSG_RESIDENT_EXISTS = (
 )
 MSG_BAD_TIME = "Waktu perubahan dari perangkat tidak terbaca. Periksa jam perangkat lalu simpan ulang."
 MSG_FUTURE_BIRTH = "Tanggal lahir tidak boleh di masa depan."
+# Warning code (sync.validators.MESSAGES_ID): the NIK is on a live case of another kecamatan.
+NIK_ELSEWHERE = "nik_registered_elsewhere"
 
 _REGISTER_SCHEMA = RegisterResidentArgsSchema()
 _UPDATE_SCHEMA = UpdateResidentArgsSchema()
@@ -53,21 +63,37 @@ class MutationContext:
     session: Session
     actor: SyncActor
     client: Client
-    mutation_id: int
+    mutation_id: int  # a replay's: the id it had under its origin client
     device_at: datetime
     now: datetime
+    # A phone healing a restored server resends a mutation under a new client: it is written
+    # as its first sender (that client id), so a second replay finds it and history reads
+    # as it happened.
+    origin_client_id: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        """The client this change is written as (the origin of a replay, else the sender)."""
+        return self.origin_client_id or self.client.client_id
 
     @property
     def author(self) -> Author:
         """The writer of this mutation's events."""
-        return Author(self.session, user_id=self.actor.user_id, client_id=self.client.client_id,
+        return Author(self.session, user_id=self.actor.user_id, client_id=self.client_id,
                       mutation_id=self.mutation_id, device_at=self.device_at, now=self.now)
 
     def scope(self, resident: Resident) -> None:
-        """Refuse a resident outside the officer's desa."""
+        """Refuse a resident outside the officer's desa: resident_not_found when it lies in
+        another kecamatan (as if it did not exist), desa_not_assigned inside their own."""
+        if not in_kecamatan(resident, self.actor.kecamatan_code):
+            raise not_found()
         if resident.desa_code not in self.actor.desa_codes:
             raise Rejection("desa_not_assigned", MSG_DESA_NOT_ASSIGNED,
                             {"desa_code": MSG_DESA_NOT_ASSIGNED})
+
+    def may_register_in(self, desa_code: str) -> bool:
+        """True when the officer may create a case in this desa (assigned, own kecamatan)."""
+        return desa_code in self.actor.desa_codes and desa_code[:6] == self.actor.kecamatan_code
 
 
 def name_key(name: str) -> str:
@@ -103,24 +129,40 @@ def _record_conflict(ctx: MutationContext, kind: str, resident_id: str, desa_cod
 
 
 def _stamp(ctx: MutationContext, version: int) -> dict[str, Any]:
-    return {"version": version, "client_id": ctx.client.client_id, "user_id": ctx.actor.user_id}
+    return {"version": version, "client_id": ctx.client_id, "user_id": ctx.actor.user_id}
 
 
 # ---------------------------------------------------------------- register_resident
 _R = Resident.__table__
 # A case merged into another one is not a person of its own any more.
 _OTHERS = (_R.c.resident_id != bindparam("rid"), _R.c.merged_into.is_(None))
-_SAME_NIK = select(_R.c.resident_id).where(_R.c.nik == bindparam("nik"), *_OTHERS)
+# Tenant isolation: a case is only ever compared with cases of its own kecamatan (the first
+# 6 digits of the desa code). The NIK index finds the few same-NIK rows; the kecamatan of
+# each is read with it, so one indexed query serves both the duplicates and the notice that
+# the NIK is known elsewhere (which names nobody).
+_SAME_NIK = select(_R.c.resident_id,
+                   (func.substr(_R.c.desa_code, 1, 6) == bindparam("kecamatan"))
+                   .label("same_kecamatan")).where(
+    _R.c.nik == bindparam("nik"), *_OTHERS).order_by(_R.c.created_at, _R.c.resident_id)
+# A new case is linked to at most this many others per rule, the oldest first: n phones
+# registering one NIK would otherwise file n(n-1)/2 conflicts (100 → 4,950 rows). The camat
+# resolves the links there are; a merge moves the next one up.
+MAX_DUPLICATE_LINKS = 3
+# Same desa implies same kecamatan: this rule cannot cross one.
 _SAME_PERSON = (
     _R.c.desa_code == bindparam("desa"),
     _R.c.birth_date == bindparam("born"),
     _R.c.name_key == bindparam("key"),
     *_OTHERS,
 )
-_SAME_NAME = select(_R.c.resident_id).where(*_SAME_PERSON)
+_OLDEST = (_R.c.created_at, _R.c.resident_id)
+_SAME_NAME = (select(_R.c.resident_id).where(*_SAME_PERSON)
+              .order_by(*_OLDEST).limit(MAX_DUPLICATE_LINKS))
 # Two different NIKs mean two people: with a NIK, the name rule only finds rows without one.
-_SAME_NAME_NO_NIK = select(_R.c.resident_id).where(*_SAME_PERSON, _R.c.nik.is_(None))
-_EXISTS = select(_R.c.stage, _R.c.merged_into).where(_R.c.resident_id == bindparam("rid"))
+_SAME_NAME_NO_NIK = (select(_R.c.resident_id).where(*_SAME_PERSON, _R.c.nik.is_(None))
+                     .order_by(*_OLDEST).limit(MAX_DUPLICATE_LINKS))
+_EXISTS = select(_R.c.stage, _R.c.merged_into, _R.c.desa_code).where(
+    _R.c.resident_id == bindparam("rid"))
 _E = ResidentEvent.__table__
 _FIRST_REGISTRATION = (
     select(_E.c.payload)
@@ -139,7 +181,7 @@ def _load_registration(ctx: MutationContext, args: dict) -> tuple[dict, list[str
     errors, warnings = identity_checks(data, ctx.now)
     if errors:
         raise Rejection("validation_error", MSG_VALIDATION, errors)
-    if data["desa_code"] not in ctx.actor.desa_codes:
+    if not ctx.may_register_in(data["desa_code"]):
         raise Rejection("desa_not_assigned", MSG_DESA_NOT_ASSIGNED,
                         {"desa_code": MSG_DESA_NOT_ASSIGNED})
     return data, warnings
@@ -172,6 +214,9 @@ def register_resident(ctx: MutationContext, args: dict) -> None:
     rid = data["resident_id"]
     connection = session.connection()
     existing = connection.execute(_EXISTS, {"rid": rid}).first()
+    if existing is not None and existing.desa_code[:6] != ctx.actor.kecamatan_code:
+        # The id is taken, which is all this officer may learn: not whose, not where.
+        raise Rejection("resident_exists", MSG_RESIDENT_EXISTS, {"resident_id": MSG_RESIDENT_EXISTS})
     if existing is not None and (existing.stage != "listed" or existing.merged_into):
         first = connection.execute(_FIRST_REGISTRATION, {"rid": rid}).scalar()
         if first is not None and first.get("args") == wire:
@@ -181,13 +226,15 @@ def register_resident(ctx: MutationContext, args: dict) -> None:
     row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
     row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
                updated_at=ctx.now, change_seq=seq)
-    duplicates = possible_duplicates(connection, row)  # before the insert: excludes itself
+    duplicates, elsewhere = possible_duplicates(connection, row)  # before the insert
+    if elsewhere:
+        warnings = row["warnings"] = [*warnings, NIK_ELSEWHERE]
     if existing is None:
         stamp = _stamp(ctx, 1)
         row.update(
             version=1, field_versions={field: dict(stamp) for field in FREE_FIELDS},
             operation_id=ctx.actor.operations.get(data["desa_code"]),
-            created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client.client_id,
+            created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client_id,
             created_at=ctx.now,
         )
         connection.execute(_INSERT_RESIDENT, row)
@@ -196,7 +243,7 @@ def register_resident(ctx: MutationContext, args: dict) -> None:
     _record_event(ctx, rid, "registered", {"args": wire, "warnings": warnings})
     for other, reason in sorted(duplicates.items()):
         _record_conflict(ctx, "possible_duplicate", rid, row["desa_code"], other_resident_id=other,
-                         details={"reason": reason, "client_id": ctx.client.client_id,
+                         details={"reason": reason, "client_id": ctx.client_id,
                                   "user_id": ctx.actor.user_id, "mutation_id": ctx.mutation_id})
 
 
@@ -220,19 +267,31 @@ _RESIDENT_ARG_FIELDS = (
 )
 
 
-def possible_duplicates(connection, row: dict[str, Any]) -> dict[str, str]:
-    """Other residents that may be this person: {resident_id: reason}."""
+def possible_duplicates(connection, row: dict[str, Any]) -> tuple[dict[str, str], bool]:
+    """Other residents of the same kecamatan that may be this person, and whether the NIK is
+    held by a live case of another kecamatan: ({resident_id: reason}, nik_elsewhere).
+
+    `row` holds resident_id, desa_code, nik, birth_date and name_key; the case itself (same
+    resident_id) and merged cases are never returned; at most MAX_DUPLICATE_LINKS per rule,
+    the oldest cases first.
+    """
     # Prebuilt Core statements: this runs for every registration (budget: 1,000/s).
     params = {"rid": row["resident_id"], "nik": row["nik"], "desa": row["desa_code"],
-              "born": row["birth_date"], "key": row["name_key"]}
+              "born": row["birth_date"], "key": row["name_key"],
+              "kecamatan": row["desa_code"][:6]}
     found: dict[str, str] = {}
+    elsewhere = False
     if row["nik"]:
-        for other in connection.execute(_SAME_NIK, params).scalars():
-            found[other] = "same_nik"
+        for other, same_kecamatan in connection.execute(_SAME_NIK, params):
+            if same_kecamatan:
+                if len(found) < MAX_DUPLICATE_LINKS:
+                    found[other] = "same_nik"
+            else:
+                elsewhere = True  # the id goes no further than this line
     for other in connection.execute(_SAME_NAME_NO_NIK if row["nik"] else _SAME_NAME,
                                     params).scalars():
         found.setdefault(other, "same_name_birth_date_desa")
-    return found
+    return found, elsewhere
 
 
 # ---------------------------------------------------------------- update_resident
@@ -267,7 +326,7 @@ def update_resident(ctx: MutationContext, args: dict) -> None:
     stamps = dict(resident.field_versions or {})
     for field, change in sorted(changes.items()):
         last = stamps.get(field)
-        if last and base_version < last["version"] and last["client_id"] != ctx.client.client_id:
+        if last and base_version < last["version"] and last["client_id"] != ctx.client_id:
             # The officer edited a value they had not seen, set by someone else: keep both.
             _record_conflict(ctx, "concurrent_edit", rid, resident.desa_code, field=field, details={
                 "field": field,

@@ -91,7 +91,8 @@ def import_listed_residents(session, actor: OfficeActor, *, operation_id: int,
                "field_versions": {field: dict(stamp) for field in FREE_FIELDS},
                "created_by_user_id": author.user_id, "created_by_client_id": author.client_id,
                "created_at": author.now, "updated_at": author.now, "change_seq": seq}
-        duplicates = possible_duplicates(connection, row)
+        # A NIK held in another kecamatan was refused above (_nik_duplicates): no "elsewhere".
+        duplicates, _ = possible_duplicates(connection, row)
         connection.execute(_INSERT_RESIDENT, row)
         author.event(rid, "listed", {"operation_id": operation_id, "row": number,
                                      "args": wire_form(data), "warnings": warnings})

@@ -160,7 +160,8 @@ class ResidentEvent(Base):
 
 
 class RejectedMutation(Base):
-    """A mutation refused for a business reason; kept so nothing the officer typed is lost."""
+    """A refused mutation, kept for a retention period (sync/retention.py) so that a re-sent
+    one gets its answer again; args and fields are stored capped (sync/rejections.py)."""
 
     __tablename__ = "rejected_mutations"
     __table_args__ = (UniqueConstraint("client_id", "mutation_id"),)
@@ -174,7 +175,9 @@ class RejectedMutation(Base):
     code: Mapped[str] = mapped_column(String(50))
     message: Mapped[str] = mapped_column(Text)
     fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # indexed for the retention purge (sync/retention.py)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
 
 
 class Conflict(Base):
@@ -239,3 +242,17 @@ class ChangeCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DatabaseIdentity(Base):
+    """Single row (id=1): a random id of this database, renewed by a restore from a backup.
+
+    Phones compare it with the one they saw last: a new id means the server may have lost
+    what they sent since that backup, so they resend it (docs/sync-protocol.md).
+    """
+
+    __tablename__ = "database_identity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    database_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

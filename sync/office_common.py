@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from .errors import OfficeError
 from .models import OFFICE_CLIENT_ID, Resident, as_utc
-from .records import Author, Rejection, load_args
+from .records import Author, Rejection, in_kecamatan, load_args
 from .wirefields import Text
 
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -46,7 +46,7 @@ def require_role(actor: OfficeActor, roles: Iterable[str]) -> None:
 def kecamatan_scope(actor: OfficeActor):
     """A scope check: residents outside the actor's kecamatan do not exist for them."""
     def check(resident: Resident) -> None:
-        if resident.desa_code[:6] != actor.kecamatan_code:
+        if not in_kecamatan(resident, actor.kecamatan_code):
             raise Rejection("resident_not_found", "Data warga ini tidak ditemukan.",
                             {"resident_id": "Data warga ini tidak ditemukan."})
     return check

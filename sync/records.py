@@ -98,33 +98,59 @@ class Author:
 Scope = Callable[[Resident], None]  # raises Rejection when the resident is out of scope
 
 
+def not_found() -> Rejection:
+    """The refusal for a resident id that does not exist — or exists in another kecamatan."""
+    return Rejection("resident_not_found", MSG_RESIDENT_NOT_FOUND,
+                     {"resident_id": MSG_RESIDENT_NOT_FOUND})
+
+
+def in_kecamatan(resident: Resident, kecamatan_code: str) -> bool:
+    """True when the resident's desa lies in the kecamatan (its code is the desa code's first
+    6 digits)."""
+    return resident.desa_code[:6] == kecamatan_code
+
+
 def get_resident(session: Session, resident_id: str, scope: Scope) -> Resident:
-    """Load a live (not merged) resident the author may touch, fresh from the database."""
+    """Load a live (not merged) resident the author may touch, fresh from the database.
+
+    Raises Rejection: resident_not_found (unknown, merged, or another kecamatan's — answered
+    exactly as an unknown id), or what `scope` raises (e.g. desa_not_assigned).
+    """
     resident = session.get(Resident, resident_id, populate_existing=True)
     if resident is None:
-        raise Rejection("resident_not_found", MSG_RESIDENT_NOT_FOUND,
-                        {"resident_id": MSG_RESIDENT_NOT_FOUND})
+        raise not_found()
+    # Scope first: whether another kecamatan's case was merged is not theirs to learn.
+    scope(resident)
     if resident.merged_into is not None:
         raise Rejection("resident_not_found", MSG_RESIDENT_MERGED, {"resident_id": MSG_RESIDENT_MERGED})
-    scope(resident)
     return resident
 
 
 def get_residents(session: Session, resident_ids: Iterable[str], scope: Scope) -> list[Resident]:
-    """Load several residents in the order given; all must exist, be live and in scope."""
+    """Load several residents in the order given; all must exist, be live and in scope.
+
+    Unknown, merged and out-of-kecamatan ids are listed together in one resident_not_found
+    rejection ({resident_id: message}); otherwise the first refusal of `scope` is raised.
+    """
     ids = list(resident_ids)
     found = {r.resident_id: r for r in session.scalars(
         select(Resident).where(Resident.resident_id.in_(ids))
         .execution_options(populate_existing=True))}
+    refused: dict[str, Rejection] = {}
+    for rid, resident in found.items():
+        try:
+            scope(resident)
+        except Rejection as rejection:
+            refused[rid] = rejection
     missing = {rid: MSG_RESIDENT_NOT_FOUND for rid in ids
-               if rid not in found or found[rid].merged_into is not None}
+               if rid not in found or found[rid].merged_into is not None
+               or (rid in refused and refused[rid].code == "resident_not_found")}
     if missing:
         raise Rejection("resident_not_found", _summary(
             len(missing), "data warga tidak ditemukan di server"), missing)
-    residents = [found[rid] for rid in ids]
-    for resident in residents:
-        scope(resident)
-    return residents
+    if refused:
+        raise refused[next(rid for rid in ids if rid in refused)]
+    return [found[rid] for rid in ids]
 
 
 # ---------------------------------------------------------------- stage checks

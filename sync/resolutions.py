@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from .changeseq import allocate_change_seqs
 from .errors import OfficeError
 from .models import Conflict, Resident, ResidentEvent, as_utc
 from .office_common import CAMAT_ONLY, OfficeActor, clean_note, office_author, require_role
-from .records import Author
+from .records import Author, in_kecamatan
 from .schemas import iso_utc
 from .stages import CONFLICT_DECISION_LABELS, CONFLICT_DECISIONS, stage_rank
 
@@ -18,6 +19,20 @@ MSG_CONFLICT_NOT_FOUND = "Konflik ini tidak ditemukan."
 MSG_ALREADY_RESOLVED = "Konflik ini sudah diselesaikan."
 MSG_WRONG_DECISION = "Keputusan ini tidak berlaku untuk jenis konflik ini."
 MSG_ALREADY_MERGED = "Salah satu data warga ini sudah digabung dengan data lain."
+
+
+def conflict_in_kecamatan(kecamatan_code: str) -> ColumnElement[bool]:
+    """SQL condition on Conflict: filed in the kecamatan (6-digit code) AND every resident it
+    names lies there — what a camat may see or decide; anything else does not exist for them."""
+    resident, other = aliased(Resident), aliased(Resident)
+    return and_(
+        Conflict.kecamatan_code == kecamatan_code,
+        exists().where(resident.resident_id == Conflict.resident_id,
+                       func.substr(resident.desa_code, 1, 6) == kecamatan_code),
+        or_(Conflict.other_resident_id.is_(None),
+            exists().where(other.resident_id == Conflict.other_resident_id,
+                           func.substr(other.desa_code, 1, 6) == kecamatan_code)),
+    )
 
 
 def resolve_conflict(session, actor: OfficeActor, *, conflict_id: int, decision: str,
@@ -30,15 +45,20 @@ def resolve_conflict(session, actor: OfficeActor, *, conflict_id: int, decision:
     conflict = session.get(Conflict, _as_id(conflict_id), populate_existing=True)
     if conflict is None or conflict.kecamatan_code != actor.kecamatan_code:
         raise OfficeError("not_found", MSG_CONFLICT_NOT_FOUND)
+    resident = session.get(Resident, conflict.resident_id, populate_existing=True)
+    other = None
+    if conflict.other_resident_id:
+        other = session.get(Resident, conflict.other_resident_id, populate_existing=True)
+    # Defence in depth: a conflict row written across two kecamatan (by older code, or by
+    # hand) is refused as a whole; nothing of either side is read or written.
+    if not all(in_kecamatan(person, actor.kecamatan_code)
+               for person in (resident, other) if person is not None):
+        raise OfficeError("not_found", MSG_CONFLICT_NOT_FOUND)
     if conflict.status != "open":
         raise OfficeError("already_resolved", MSG_ALREADY_RESOLVED)
     if decision not in CONFLICT_DECISIONS.get(conflict.kind, ()):
         raise OfficeError("validation_error", MSG_WRONG_DECISION, {"decision": MSG_WRONG_DECISION})
 
-    resident = session.get(Resident, conflict.resident_id, populate_existing=True)
-    other = None
-    if conflict.other_resident_id:
-        other = session.get(Resident, conflict.other_resident_id, populate_existing=True)
     changes = _DECISIONS[decision](author, conflict, resident, other) or {}
 
     conflict.status = "resolved"
@@ -103,6 +123,9 @@ def _restore_previous(author: Author, conflict: Conflict, resident: Resident, ot
 def _merge(author: Author, conflict: Conflict, resident: Resident, other: Resident | None) -> dict:
     if other is None or resident.merged_into or other.merged_into:
         raise OfficeError("invalid_transition", MSG_ALREADY_MERGED)
+    if resident.desa_code[:6] != other.desa_code[:6]:
+        # resolve_conflict refused this already; kept next to the write it protects.
+        raise OfficeError("not_found", MSG_CONFLICT_NOT_FOUND)
     # The older case keeps its id (phones, batches and events refer to it); the newer one
     # leaves the phones through changes.removed.
     keep, drop = sorted((resident, other), key=lambda r: (as_utc(r.created_at), _first_event(author, r)))

@@ -65,6 +65,24 @@ MSG_NOT_EDITABLE = "Kolom ini tidak dapat diubah lewat pembaruan data."
 
 
 # ---------------------------------------------------------------- request
+class OriginSchema(Schema):
+    """Where a resent mutation was first acknowledged: the client and the id it had there
+    (a phone healing a restored server, docs/sync-protocol.md)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    error_messages = {"type": "Harus berupa objek."}
+
+    client_id = _uuid_field()
+    id = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_MUTATION_ID, error="Harus bilangan bulat positif."),
+        error_messages=_messages(invalid="Harus bilangan bulat positif."),
+    )
+
+
 class MutationSchema(Schema):
     """One queued change from the phone's outbox."""
 
@@ -83,6 +101,7 @@ class MutationSchema(Schema):
     # Kept as text here: an unparsable `at` rejects that one mutation, not the whole request.
     at = fields.String(required=True, error_messages=_messages(invalid="Harus berupa teks."))
     args = fields.Dict(required=True, error_messages=_messages(invalid="Harus berupa objek."))
+    origin = fields.Nested(OriginSchema, allow_none=True, load_default=None)
 
 
 class SyncRequestSchema(Schema):
@@ -133,7 +152,9 @@ class RegisterResidentArgsSchema(Schema):
     resident_id = _uuid_field()
     desa_code = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[0-9]{10}$", error="Kode desa harus 10 digit."),
+        # Length too: Python's `$` also matches before a final "\n".
+        validate=[validate.Regexp(r"^[0-9]{10}$", error="Kode desa harus 10 digit."),
+                  validate.Length(equal=10, error="Kode desa harus 10 digit.")],
         error_messages=_messages(invalid="Kode desa harus 10 digit."),
     )
     name = Name()
@@ -153,7 +174,7 @@ class RegisterResidentArgsSchema(Schema):
     phone = Phone()
     vulnerable_category = Code(VULNERABLE_CATEGORY_LABELS, allow_none=True, load_default=None)
     disability = Code(DISABILITY_LABELS, allow_none=True, load_default=None)
-    notes = Text(1000)
+    notes = Text(1000, multiline=True)
 
 
 class ResidentFieldsSchema(Schema):
@@ -169,7 +190,7 @@ class ResidentFieldsSchema(Schema):
     address = Text(200, load_default=missing)
     rt = RtRw(load_default=missing)
     rw = RtRw(load_default=missing)
-    notes = Text(1000, load_default=missing)
+    notes = Text(1000, multiline=True, load_default=missing)
     vulnerable_category = Code(VULNERABLE_CATEGORY_LABELS, allow_none=True)
     disability = Code(DISABILITY_LABELS, allow_none=True)
 
@@ -303,6 +324,8 @@ class SyncResponseSchema(Schema):
     clock_skew_flagged = fields.Boolean(required=True)
     # True when the officer's desa changed: the pull restarted, drop residents out of scope.
     scope_reset = fields.Boolean(required=True)
+    # Renewed by a restore from a backup: a phone seeing a new one resends its kept log.
+    database_id = fields.String(required=True)
 
 
 # Mutation name → args schema, every mutation of protocol v1 (server/api/openapi.py lists them).
@@ -320,3 +343,4 @@ class MutationGapSchema(Schema):
     message = fields.String()
     field_errors = fields.Dict(data_key="fields")
     last_mutation_id = fields.Integer(required=True)
+    database_id = fields.String(required=True)

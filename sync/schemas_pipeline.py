@@ -3,7 +3,6 @@ they leave on a resident (verification, pickup, delivery, ...), for loading and 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate, validates_schema
@@ -15,12 +14,21 @@ from .stages import (
     RECORD_FAILED_REASON_LABELS,
     REJECTION_REASON_LABELS,
 )
-from .wirefields import MSG_REQUIRED, Code, PlainString, Text, length, messages, uuid_field
+from .wirefields import (  # noqa: F401  (MSG_TIME re-exported)
+    MSG_REQUIRED,
+    MSG_TIME,
+    Code,
+    DeviceTime,
+    PlainString,
+    Text,
+    length,
+    messages,
+    uuid_field,
+)
 
 MAX_PICKUP = 50
 MAX_BATCH = 500
 MSG_REASON_TEXT = "Jelaskan alasannya bila memilih 'Lainnya'."
-MSG_TIME = "Waktu tidak valid (ISO 8601 dengan zona waktu)."
 
 
 class Sha256(fields.String):
@@ -33,33 +41,6 @@ class Sha256(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip().lower()
         if not re.fullmatch(r"[0-9a-f]{64}", text):
-            raise self.make_error("invalid")
-        return text
-
-
-class DeviceTime(fields.AwareDateTime):
-    """A phone-clock time: ISO 8601 with a zone offset, loaded as an aware datetime."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="iso", required=True,
-                         error_messages=messages(invalid=MSG_TIME, invalid_awareness=MSG_TIME),
-                         **kwargs)
-
-
-class DeviceTimeText(fields.String):
-    """Like DeviceTime, but kept as the exact text sent (it is hashed into proof_hash)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(required=True, error_messages=messages(invalid=MSG_TIME),
-                         metadata={"format": "date-time"}, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise self.make_error("invalid") from None
-        if parsed.tzinfo is None or len(text) > 40:
             raise self.make_error("invalid")
         return text
 
@@ -130,7 +111,7 @@ class VerifyResidentArgsSchema(_Args):
     resident_id = uuid_field()
     checks = fields.Nested(VerificationChecksSchema, required=True, error_messages=messages())
     kk_photo = Sha256(allow_none=True, load_default=None)
-    notes = Text(1000)
+    notes = Text(1000, multiline=True)
 
 
 class RejectResidentArgsSchema(_Args):
@@ -138,7 +119,7 @@ class RejectResidentArgsSchema(_Args):
 
     resident_id = uuid_field()
     reason = Code(REJECTION_REASON_LABELS, required=True)
-    reason_text = Text(500)
+    reason_text = Text(500, multiline=True)  # a <textarea> on the phone
 
     @validates_schema
     def _other_needs_text(self, data, **kwargs):
@@ -184,7 +165,7 @@ class RecordFailedArgsSchema(_Args):
 
     resident_id = uuid_field()
     reason = Code(RECORD_FAILED_REASON_LABELS, required=True)
-    reason_text = Text(500)
+    reason_text = Text(500, multiline=True)  # a <textarea> on the phone
 
     @validates_schema
     def _other_needs_text(self, data, **kwargs):
@@ -199,7 +180,7 @@ class HandoverBatchArgsSchema(_Args):
                            error_messages=messages(invalid="Harus berupa teks."))
     handed_at = DeviceTime()
     resident_ids = ResidentIds(MAX_BATCH)
-    notes = Text(1000)
+    notes = Text(1000, multiline=True)
 
 
 class CollectionItemSchema(Schema):
@@ -273,7 +254,7 @@ class DeliverCardArgsSchema(_Args):
 
     delivery_id = uuid_field()
     resident_id = uuid_field()
-    delivered_at = DeviceTimeText()
+    delivered_at = DeviceTime(keep_text=True)
     recipient = Code(RECIPIENT_LABELS, required=True)
     proxy_name = Text(100)
     proxy_relation = Text(50)

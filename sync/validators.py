@@ -23,6 +23,11 @@ MESSAGES_ID: dict[str, str] = {
         "Kode jenis kelamin di NIK (perempuan: tanggal + 40) tidak sesuai dengan jenis kelamin "
         "yang diisi. Periksa kembali; data tetap boleh disimpan."
     ),
+    # Set by the server's duplicate check, never by the pure checks; it names nobody.
+    "nik_registered_elsewhere": (
+        "NIK ini sudah tercatat pada data warga di kecamatan lain. "
+        "Periksa kembali bersama Disdukcapil; data tetap boleh disimpan."
+    ),
     "kk_format": "Nomor KK harus 16 digit angka.",
     "kk_region": (
         "Nomor KK tidak diawali kode kecamatan ini ({kecamatan_code}). "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
@@ -35,22 +35,32 @@ def choice(codes) -> validate.OneOf:
     return validate.OneOf(list(codes), error=MSG_CHOICE)
 
 
-MSG_BAD_CHARACTER = "Teks berisi karakter yang tidak diizinkan."
+MSG_BAD_CHARACTER = "Teks berisi karakter yang tidak diizinkan (karakter kontrol)."
+# Control characters (Unicode Cc: C0, DEL, C1), lone surrogates and U+FFFE/U+FFFF. NUL and
+# surrogates fail at INSERT (PostgreSQL text, UTF-8); the rest have no place in a name or a
+# reason and break the office's spreadsheets (XML cannot hold them). The office forms use
+# this same rule (server/bounds.py); a multi-line field may hold tab and line breaks.
+_BAD_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_BAD_MULTI_LINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def bad_character(text: str, multiline: bool = False) -> bool:
+    """True when `text` holds a character stored text may not hold (see above)."""
+    return (_BAD_MULTI_LINE if multiline else _BAD_SINGLE_LINE).search(text) is not None
 
 
 class PlainString(fields.String):
-    """A string the databases can store: no NUL character, no lone surrogate."""
+    """A string the databases and the exports can store: no control character (tab and line
+    breaks only when `multiline`), no lone surrogate."""
+
+    def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
+        self.multiline = multiline
+        super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        # PostgreSQL refuses NUL in text, and a lone surrogate (JSON "\ud800") cannot be
-        # encoded as UTF-8: either would fail at INSERT time as a server error.
-        if "\x00" in text:
+        if bad_character(text, self.multiline):
             raise ValidationError(MSG_BAD_CHARACTER)
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError(MSG_BAD_CHARACTER) from None
         return text
 
 
@@ -170,6 +180,54 @@ class IdentityNumber(PlainString):
         if len(text) > 32:  # only bounds what is stored; the 16-digit rule is the validator's
             raise self.make_error("too_long")
         return text or None
+
+
+MSG_TIME = "Waktu tidak valid (ISO 8601 dengan zona waktu)."
+MAX_TIME_TEXT = 40
+# One day inside datetime's range at each end, so that a stored time can still be shown in
+# any zone (the office shows WITA, UTC+8) without overflowing; beyond that it is a broken
+# clock, not a time.
+EARLIEST_TIME = datetime(1, 1, 2, tzinfo=timezone.utc)
+LATEST_TIME = datetime(9999, 12, 30, tzinfo=timezone.utc)
+
+
+def parse_device_time(value: Any) -> datetime:
+    """A time from the phone's clock → aware UTC datetime (the one rule for every such time).
+
+    `value` must be ISO 8601 text of at most 40 characters with a zone offset, inside
+    EARLIEST_TIME … LATEST_TIME once in UTC. Raises ValueError otherwise.
+    """
+    if not isinstance(value, str) or len(value) > MAX_TIME_TEXT:
+        raise ValueError("not ISO 8601 text")
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("no zone offset")
+    try:
+        moment = parsed.astimezone(timezone.utc)
+    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
+        raise ValueError("outside the calendar") from None
+    if not EARLIEST_TIME <= moment <= LATEST_TIME:
+        raise ValueError("outside the calendar")
+    return moment
+
+
+class DeviceTime(fields.String):
+    """A required phone-clock time (parse_device_time), loaded as an aware UTC datetime; with
+    `keep_text`, loaded as the exact text sent (deliver_card hashes it into proof_hash)."""
+
+    def __init__(self, keep_text: bool = False, **kwargs: Any) -> None:
+        self.keep_text = keep_text
+        kwargs.setdefault("required", True)
+        super().__init__(error_messages=messages(invalid=MSG_TIME),
+                         metadata={"format": "date-time"}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = parse_device_time(text)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        return text if self.keep_text else moment
 
 
 def uuid_field(**kwargs: Any) -> fields.UUID:

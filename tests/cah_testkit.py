@@ -8,6 +8,9 @@ PASSWORDS = {"camat": "rahasia-camat", "operator": "rahasia-operator",
              "petugas": "rahasia-petugas", "petugas2": "rahasia-petugas2",
              "camat_juai": "rahasia-juai", "petugas_juai": "rahasia-pjuai"}
 
+# A session key that passes the server's key-strength check (a weak one is refused).
+SECRET_KEY = "test-secret-key-that-is-long-enough-0123"
+
 
 def reset_database(url, metadata):
     """Drop and create every table of metadata (PostgreSQL databases are shared per run)."""
@@ -27,3 +30,22 @@ def registration(mutation_id, *, desa="6311042005", name="Warga Uji", **override
     args.update(overrides)
     return {"id": mutation_id, "name": "register_resident",
             "at": "2026-11-28T09:15:03+08:00", "args": args}
+
+
+def forge_office_session(app, client, username):
+    """Give client a real office session of username without the login form (which refuses
+    a petugas): to prove that the pages refuse such a session anyway."""
+    from flask import session
+    from sqlalchemy import select
+
+    from server.auth import start_office_session
+    from server.extensions import db
+    from server.models import User
+    with app.test_request_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        start_office_session(user)
+        db.session.commit()
+        sid = session["sid"]
+    with client.session_transaction() as cookie:
+        cookie["sid"] = sid
+        cookie.permanent = True

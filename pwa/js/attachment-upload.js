@@ -39,6 +39,7 @@ export class AttachmentUploader {
     let bytesDone = queue.reduce((n, a) => n + Math.min(a.offset || 0, a.size), 0);
     let uploaded = 0;
     let failed = 0;
+    let waiting = null; // the message of a photo the server asked to wait (429), if any
     const report = (filesDone) => onProgress({ phase: "upload", bytesDone, bytesTotal, files: queue.length, filesDone });
     if (queue.length) report(0);
     const auth = { Authorization: `Bearer ${token}` };
@@ -63,10 +64,13 @@ export class AttachmentUploader {
       } else if (outcome.action === "fail") {
         failed += 1;
         await this.store.failAttachment(a.sha256, { code: outcome.code, message: outcome.message });
+      } else if (outcome.action === "skip") {
+        waiting = outcome.message; // stays queued; the photos behind it still go up
       } else {
         return { status: "error", uploaded, failed, message: outcome.message };
       }
     }
+    if (waiting) return { status: "error", uploaded, failed, message: waiting };
     return { status: "ok", uploaded, failed };
   }
 
@@ -74,11 +78,12 @@ export class AttachmentUploader {
    * One photo. Resuming (part of it was sent before): HEAD first, and the server's
    * Upload-Offset wins. A first attempt starts at 0 without HEAD (one round trip less on 2G):
    * should the server already hold bytes, its 409 carries the offset to continue from, and an
-   * already complete hash answers 200 at once (docs/interfaces-pipeline.md).
+   * already complete hash answers 200 at once (docs/interfaces-pipeline.md). A kept photo
+   * put back after a server restore (`verify`) asks HEAD first too: most are still there.
    */
   async #upload(a, url, auth, startOffset, onOffset) {
     let offset = startOffset;
-    if (offset > 0) {
+    if (offset > 0 || a.verify) {
       const res = await this.#request(url, { method: "HEAD", headers: auth });
       const head = readHead(res.status, res.headers);
       if (!head) return { action: "retry", message: `Server tidak bisa ditanya soal foto (kode ${res.status}).` };

@@ -6,11 +6,15 @@
 import { makeEntry, recoverFromGap, sortById } from "./outbox-rules.js";
 import { groupByResident, planLogin, planSyncApply, residentRecord } from "./sync-merge.js";
 import { orphanAttachmentIds, readyAttachmentIds, residentIdsOf, touchedIds, uploadQueue } from "./pipeline.js";
+import { healTrigger, planLoginHeal } from "./heal-rules.js";
+import { carryOutHeal, healIfNeeded, keepLog, keepPhoto } from "./db-kept.js";
 
 export const DB_NAME = "cah";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 const SESSION_KEY = "current";
-const STORES = ["session", "residents", "outbox", "rejected", "attachments"];
+// acked: what the server acknowledged, kept to heal a restored server; kept_photos: uploaded
+// photos kept for the same reason (heal-rules.js says how long).
+const STORES = ["session", "residents", "outbox", "rejected", "attachments", "acked", "kept_photos"];
 
 let dbPromise = null;
 
@@ -37,6 +41,11 @@ const UPGRADES = [
       }
       cursor.continue();
     };
+  },
+  // v3 (issue #9): the acknowledged log, in order of acknowledgement, and uploaded photos.
+  (db) => {
+    db.createObjectStore("acked", { keyPath: "seq", autoIncrement: true });
+    db.createObjectStore("kept_photos", { keyPath: "sha256" });
   },
 ];
 
@@ -140,11 +149,10 @@ export function noteUploadOffset(sha256, offset) {
   });
 }
 
-/** The server said the upload is complete: only now does the local copy go. */
+/** The server said the upload is complete: the photo moves to the kept photos (a restored
+ * server may need it again) and leaves the upload queue. */
 export function finishAttachment(sha256) {
-  return run(["attachments"], "readwrite", async (s) => {
-    s.attachments.delete(sha256);
-  });
+  return run(["attachments", "kept_photos"], "readwrite", (s) => keepPhoto(s, sha256, new Date().toISOString()));
 }
 
 /** The server can never accept this file (413/415/422): keep it, stop retrying, show why. */
@@ -253,7 +261,8 @@ export function dismissRejected(rid) {
   });
 }
 
-/** Apply a 200 sync answer (acknowledge, route rejections, store changes) in ONE transaction. */
+/** Apply a 200 sync answer (acknowledge, route rejections, store changes) in ONE transaction;
+ * a server that lost acknowledged work is healed in the same transaction. */
 export function applySyncResponse(response, nowIso) {
   return run(STORES, "readwrite", async (s) => {
     const session = await req(s.session.get(SESSION_KEY));
@@ -266,14 +275,18 @@ export function applySyncResponse(response, nowIso) {
     for (const id of plan.deleteResidents) s.residents.delete(id);
     for (const r of plan.putResidents) s.residents.put(r);
     await releaseAttachments(s, plan.readyAttachments);
-    s.session.put(plan.session);
-    return plan;
+    await keepLog(s, plan.logged, session.client_id, nowIso);
+    const last = Number(response.last_mutation_id ?? 0);
+    const next = await healIfNeeded(s, session, plan.session, last, response.database_id ?? null);
+    s.session.put(next);
+    return { ...plan, healed: next !== plan.session };
   });
 }
 
-/** Handle 409 mutation_gap: drop what the server covers, renumber the rest from last + 1. */
-export function applyGap(lastMutationId) {
-  return run(["session", "outbox", "residents", "attachments"], "readwrite", async (s) => {
+/** Handle 409 mutation_gap: drop what the server covers, renumber the rest from last + 1;
+ * a last_mutation_id below what was acknowledged (or a new database_id) heals the server. */
+export function applyGap(lastMutationId, databaseId = null) {
+  return run(STORES, "readwrite", async (s) => {
     const session = await req(s.session.get(SESSION_KEY));
     const outbox = await req(s.outbox.getAll());
     const plan = recoverFromGap(outbox, lastMutationId);
@@ -290,7 +303,10 @@ export function applyGap(lastMutationId) {
     }
     // Their results are unknown here; the server holds them, so their photos may go up.
     await releaseAttachments(s, readyAttachmentIds(plan.acknowledged));
-    s.session.put({ ...session, next_mutation_id: plan.nextMutationId });
+    const nowIso = new Date().toISOString();
+    await keepLog(s, plan.acknowledged, session.client_id, nowIso);
+    const after = { ...session, next_mutation_id: plan.nextMutationId, acked_through: Math.max(lastMutationId, 0) };
+    s.session.put(await healIfNeeded(s, session, after, lastMutationId, databaseId));
     return plan;
   });
 }
@@ -302,16 +318,19 @@ export function startSession(login) {
     const outbox = await req(s.outbox.getAll());
     const plan = planLogin(previous, outbox, login);
     if (plan.clearLocal) {
-      s.residents.clear();
-      s.rejected.clear();
-      s.outbox.clear();
-      s.attachments.clear();
+      for (const name of ["residents", "rejected", "outbox", "attachments", "acked", "kept_photos"]) s[name].clear();
     } else {
       for (const e of outbox) s.outbox.delete(e.id);
       for (const e of plan.renumbered) s.outbox.add(e);
     }
-    s.session.put(plan.session);
-    return plan.session;
+    let session = { ...plan.session, database_id: login.database_id ?? null };
+    if (!plan.clearLocal && healTrigger(previous, 0, login.database_id)?.identityChanged) {
+      // A server restored from a backup older than this login: it knows neither the old
+      // client nor what it sent, so the whole kept log goes again, each entry with its origin.
+      session = await carryOutHeal(s, session, planLoginHeal(await req(s.acked.getAll()), plan.renumbered));
+    }
+    s.session.put(session);
+    return session;
   });
 }
 

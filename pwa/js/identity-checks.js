@@ -15,6 +15,8 @@ export const MESSAGES_ID = Object.freeze({
     "Tanggal lahir di NIK berbeda dengan tanggal lahir yang diisi. Periksa kembali; data tetap boleh disimpan.",
   nik_sex:
     "Kode jenis kelamin di NIK (perempuan: tanggal + 40) tidak sesuai dengan jenis kelamin yang diisi. Periksa kembali; data tetap boleh disimpan.",
+  nik_registered_elsewhere:
+    "NIK ini sudah tercatat pada data warga di kecamatan lain. Periksa kembali bersama Disdukcapil; data tetap boleh disimpan.",
   kk_format: "Nomor KK harus 16 digit angka.",
   kk_region:
     "Nomor KK tidak diawali kode kecamatan ini ({kecamatan_code}). Periksa kembali; data tetap boleh disimpan.",

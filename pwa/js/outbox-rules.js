@@ -21,9 +21,15 @@ export function makeEntry(id, name, args, at) {
   return { id, name, at, args, resident_id: ids[0] ?? args.resident_id, resident_ids: ids };
 }
 
-/** The wire form of an entry: exactly {id, name, at, args} (keeps each record small on 2G). */
+/**
+ * The wire form of an entry: {id, name, at, args} (keeps each record small on 2G), plus
+ * `origin` {client_id, id} on an entry resent under another client than the one it was
+ * first sent by (docs/sync-protocol.md, "After a server restore").
+ */
 export function wireMutation(entry) {
-  return { id: entry.id, name: entry.name, at: entry.at, args: entry.args };
+  const wire = { id: entry.id, name: entry.name, at: entry.at, args: entry.args };
+  if (entry.origin) wire.origin = entry.origin;
+  return wire;
 }
 
 /** Entries sorted by mutation id (a fresh array). */

@@ -60,6 +60,9 @@ export function readPut(status, headers, body, sentEnd) {
   if (status === 413) return { action: "fail", code: body?.code || "payload_too_large", message: body?.message || "Foto terlalu besar untuk server." };
   if (status === 415) return { action: "fail", code: body?.code || "unsupported_media_type", message: body?.message || "Jenis berkas foto tidak diterima server." };
   if (status === 422) return { action: "fail", code: body?.code || "hash_mismatch", message: body?.message || "Isi foto tidak cocok dengan sidik (hash)-nya." };
+  // This photo waits (the server's bound on photos not yet used by any record), the others
+  // behind it need not: they go on, and this one is tried again at the next sync.
+  if (status === 429) return { action: "skip", message: body?.message || "Server menunda foto ini; dicoba lagi nanti." };
   return { action: "retry", message: body?.message || `Unggah foto gagal (kode ${status}); dicoba lagi nanti.` };
 }
 

@@ -187,15 +187,16 @@ export class SyncClient extends EventTarget {
         if (body.mutations.length && plan.counts.acknowledged === 0) {
           return this.#fail("error", "not_acknowledged", "Server tidak mengakui data yang dikirim. Coba lagi nanti.");
         }
-        // Entries beyond this batch, or saved while the request was in flight, go out now too.
+        // Entries beyond this batch, or saved while the request was in flight, go out now too;
+        // a healed server (db.js cleared the cursor) is pulled again from the start.
         const moreToPush = (await this.store.getOutbox()).length > 0;
-        if (!data.more && !moreToPush) return { status: "ok", done, total, received, rejected, clockSkew: Boolean(data.clock_skew_flagged) };
+        if (!data.more && !moreToPush && !plan.healed) return { status: "ok", done, total, received, rejected, clockSkew: Boolean(data.clock_skew_flagged) };
         continue;
       }
       if (response.status === 409 && code === "mutation_gap") {
         gaps += 1;
         if (gaps > MAX_GAPS) return this.#fail("error", code, "Nomor data tidak cocok dengan server. Hubungi operator.");
-        await this.store.applyGap(Number(data.last_mutation_id ?? 0));
+        await this.store.applyGap(Number(data.last_mutation_id ?? 0), data.database_id ?? null);
         continue;
       }
       if (response.status === 413 && batchSize > 1) {

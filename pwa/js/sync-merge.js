@@ -59,6 +59,10 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
     ...session,
     cursor: response.cursor ?? session.cursor ?? null,
     next_mutation_id: nextIdAfter(session.next_mutation_id ?? 1, last),
+    // What the server has acknowledged and who it is: a later answer below either, or from
+    // another database, means a restore lost work this phone still holds (heal-rules.js).
+    acked_through: last,
+    database_id: response.database_id ?? session.database_id ?? null,
     last_sync_at: nowIso,
     last_sync_error: null,
     clock_skew_flagged: Boolean(response.clock_skew_flagged),
@@ -101,9 +105,12 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
       del.add(id);
     }
   }
+  const refused = new Set(outcome.rejected.map((r) => r.mutation_id));
   return {
     session: nextSession,
     deleteOutbox: acknowledged.map((e) => e.id),
+    // Accepted entries go to the acknowledged log (a rejected one had no effect to redo).
+    logged: acknowledged.filter((e) => !refused.has(e.id)),
     rejected: outcome.rejected,
     // Photos of accepted mutations may now be uploaded (DESIGN §4: after the mutation).
     readyAttachments: readyAttachmentIds(acknowledged, outcome.rejected.map((r) => r.mutation_id)),
@@ -126,7 +133,11 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
  */
 export function planLogin(previous, outbox, login) {
   const sameUser = Boolean(previous?.user?.username) && previous.user.username === login.user?.username;
-  const renumbered = sameUser ? renumber(outbox, 1) : [];
+  // The old client may have had an entry applied whose answer was lost: its origin lets the
+  // server recognise it instead of applying it twice.
+  const renumbered = sameUser ? renumber(outbox, 1).map((e, i) => ({
+    ...e, origin: e.origin ?? (previous.client_id ? { client_id: previous.client_id, id: sortById(outbox)[i].id } : undefined),
+  })) : [];
   const desa = (login.desa || []).map((d) => ({ code: String(d.code), name: d.name }));
   return {
     session: {
@@ -140,6 +151,9 @@ export function planLogin(previous, outbox, login) {
       // A new client starts with a full pull: its scope may have changed since the last login.
       cursor: null,
       next_mutation_id: renumbered.length + 1,
+      acked_through: 0,
+      // The identity this phone knew stays until the caller has compared it (db.startSession).
+      database_id: sameUser ? previous.database_id ?? null : null,
       last_sync_at: sameUser ? previous.last_sync_at ?? null : null,
       last_sync_error: null,
       signed_out: null,

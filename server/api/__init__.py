@@ -1,13 +1,33 @@
 """The JSON API used by the phone app: device login, sync, the OpenAPI document."""
 import gzip
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from ..extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer tokens, no cookies: cross-site requests cannot ride a session
 GZIP_MIN_BYTES = 512
+
+
+@bp.after_request
+def drain_unread_body(response):
+    """Read what is left of the request body before answering.
+
+    An answer sent before the body was read (a 401 for a revoked token on a 300 KB sync)
+    leaves the rest of the body on a kept-alive connection: gunicorn drains only 64 KiB of
+    it, so nginx in front answers the phone 502 or resets, and the phone never learns that
+    its token was revoked. The body is bounded by MAX_CONTENT_LENGTH (larger ones are 413
+    before any view runs).
+    """
+    length = request.content_length
+    if length and length <= (current_app.config.get("MAX_CONTENT_LENGTH") or length):
+        try:
+            while request.stream.read(64 * 1024):
+                pass
+        except Exception:  # noqa: BLE001 - a client that went away: nothing left to answer
+            pass
+    return response
 
 
 @bp.after_request
@@ -27,3 +47,4 @@ def compress_json(response):
 
 from . import device, sync_routes, openapi  # noqa: E402,F401  (routes register on import)
 from . import attachments  # noqa: E402,F401  (PUT/HEAD /api/attachments/<sha256>)
+from . import health  # noqa: E402,F401  (GET /api/health, the app version)

@@ -21,10 +21,12 @@ def _sha256(value):
 
 @bp.route("/attachments/<path:sha256>", methods=["HEAD"])
 def attachment_status(sha256):
-    """What the server holds for this hash: Upload-Offset and Upload-Complete headers."""
-    authenticated_client()
+    """What the server holds for this hash, as seen by this user: Upload-Offset and
+    Upload-Complete headers; 404 when neither their kecamatan holds the photo nor they have an
+    unfinished upload of it (another kecamatan's photo or another user's partial is absent)."""
+    _client, user = authenticated_client()
     sha256 = _sha256(sha256)
-    state, offset = store.upload_status(db.session, sha256)
+    state, offset = store.upload_status(db.session, sha256, user)
     if state is None:
         raise ApiError(404, "not_found", "Foto ini belum ada di server.")
     response = current_app.response_class(status=200)
@@ -39,8 +41,11 @@ def attachment_upload(sha256):
     """Receive a whole photo or one chunk of it (Content-Range: bytes START-END/TOTAL)."""
     _client, user = authenticated_client()
     sha256 = _sha256(sha256)
-    done = db.session.get(store.Attachment, sha256)
+    done = store.completed(db.session, sha256, user.kecamatan_code)
     if done is not None:  # idempotent: the body is not even read
+        # A colleague finished the same photo: this user's own partial of it is useless now.
+        store.discard_partial(db.session, user.id, sha256)
+        db.session.commit()
         return jsonify({"sha256": sha256, "size": done.size, "complete": True}), 200
     cap = store.max_bytes(current_app.config)
     request.max_content_length = cap  # larger bodies end in 413 before being read
@@ -55,7 +60,9 @@ def attachment_upload(sha256):
             db.session, sha256=sha256, body=body,
             content_range=request.headers.get("Content-Range"),
             content_type=request.headers.get("Content-Type"), user=user, cap=cap,
-            now=utcnow())
+            now=utcnow(), quota=store.partial_quota(current_app.config),
+            retention=store.retention_days(current_app.config),
+            unreferenced=store.unreferenced_quota(current_app.config))
     except store.UploadError as err:
         if err.commit:
             db.session.commit()  # e.g. the discarded partial data of a hash mismatch

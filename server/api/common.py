@@ -12,6 +12,10 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import User
 
+# The deepest real body (envelope → mutations → args → signature/gps) nests 5 levels; deeper
+# JSON only serves to exhaust the recursion of the decoder, marshmallow or the JSON column.
+MAX_JSON_DEPTH = 32
+
 
 def hash_token(token):
     """SHA-256 of a device token: the only form the server keeps."""
@@ -41,7 +45,12 @@ def authenticated_client():
 
 
 def json_body(max_bytes=None):
-    """The request's JSON object, gunzipped when sent with Content-Encoding: gzip."""
+    """The request's JSON object (a dict), gunzipped when sent with Content-Encoding: gzip.
+
+    max_bytes: the limit after gunzip (default SYNC_MAX_BODY_BYTES). Raises ApiError 400
+    malformed_json (not UTF-8 JSON, not an object, nested deeper than MAX_JSON_DEPTH),
+    413 payload_too_large, 415 for another Content-Encoding.
+    """
     max_bytes = max_bytes or current_app.config["SYNC_MAX_BODY_BYTES"]
     raw = request.get_data(cache=False)
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
@@ -55,11 +64,35 @@ def json_body(max_bytes=None):
                        "Data yang dikirim terlalu besar. Kirim dalam beberapa bagian.")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "Data yang dikirim bukan JSON yang sah.") from None
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise ApiError(400, "malformed_json", "Data JSON bersarang terlalu dalam "
+                       f"(paling banyak {MAX_JSON_DEPTH} tingkat).")
     if not isinstance(body, dict):
         raise ApiError(400, "malformed_json", "Data yang dikirim harus berupa objek JSON.")
     return body
+
+
+def json_depth(value):
+    """How deeply lists and objects nest in a decoded JSON value (a scalar is 0).
+
+    Iterative: walking a hostile document must not itself recurse.
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest  # no need to walk the rest
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _gunzip(raw, max_bytes):

@@ -2,25 +2,27 @@
 import secrets
 import uuid
 
-from flask import jsonify, request
+from flask import jsonify
 from marshmallow import ValidationError
-from sqlalchemy import select
 
+from sync.identity import database_id
 from sync.models import Client
 
 from . import bp
 from .common import authenticated_client, hash_token, json_body
 from .schemas import DeviceLoginSchema, place
 from .. import security
+from ..auth import LoginFailed, check_login
 from ..errors import ApiError
 from ..extensions import db
-from ..models import User, Wilayah, utcnow
+from ..models import Wilayah, utcnow
 from ..operations import operations_payload
 
 
 def assignment_payload(user):
     """The officer's kecamatan and assigned desa, as the phone stores them."""
-    desa = sorted((a.desa for a in user.assignments), key=lambda w: w.code)
+    own = user.desa_codes  # only desa of the officer's own kecamatan
+    desa = sorted((a.desa for a in user.assignments if a.desa_code in own), key=lambda w: w.code)
     kecamatan = db.session.get(Wilayah, user.kecamatan_code)
     return place(kecamatan), [place(d) for d in desa]
 
@@ -34,21 +36,17 @@ def device_login():
     except ValidationError as err:
         raise ApiError(400, "validation_error", "Isian login tidak lengkap.",
                        _flatten(err.messages)) from None
-    address = request.remote_addr
-    if security.too_many_failures(data["username"], address):
-        raise ApiError(429, "rate_limited",
-                       "Terlalu banyak percobaan login yang gagal. Coba lagi 15 menit lagi.")
-    user = db.session.execute(
-        select(User).where(User.username == data["username"].strip())
-    ).scalar_one_or_none()
-    if user is None or not user.active or not user.check_password(data["password"]):
-        security.record_failure(data["username"], address)
-        raise ApiError(401, "unauthorized", "Nama pengguna atau kata sandi salah.")
+    try:
+        user = check_login(data["username"], data["password"], "device")
+    except security.Throttled as refused:
+        raise ApiError(429, "rate_limited", "Terlalu banyak percobaan login yang gagal. "
+                       + security.wait_text(refused.retry_after)) from None
+    except LoginFailed:
+        raise ApiError(401, "unauthorized", "Nama pengguna atau kata sandi salah.") from None
     if user.role != "petugas":
         raise ApiError(403, "wrong_role",
                        "Aplikasi HP hanya untuk petugas lapangan. Camat dan operator memakai "
                        "tampilan kantor.")
-    security.clear_failures(data["username"], address)
     token = secrets.token_urlsafe(32)
     client = Client(client_id=str(uuid.uuid4()), user_id=user.id,
                     device_label=data["device_label"].strip()[:80],
@@ -62,6 +60,9 @@ def device_login():
                  "role": user.role},
         "kecamatan": kecamatan, "desa": desa,
         "operations": operations_payload(db.session, user.desa_codes),
+        # A phone logging in again compares it with the one it knew: a restored server
+        # lacks what the phone sent since the backup, and the phone resends its log.
+        "database_id": database_id(db.session),
     }), 201
 
 

@@ -71,8 +71,10 @@ def build_spec():
             "409": {"description": "Ada mutasi yang terlewat", **_json("MutationGap")},
             "413": _error("Terlalu besar"),
             "415": _error("Pengodean tidak didukung"),
+            "503": _error("Basis data tidak tersedia; tidak ada yang diterapkan, kirim ulang nanti"),
         },
     }})
+    _health_path(spec)
     spec.path(path="/api/openapi.json", operations={"get": {
         "summary": "Dokumen ini", "responses": {"200": {"description": "OpenAPI 3"}}}})
     return spec.to_dict()
@@ -86,6 +88,30 @@ def _pipeline_args(spec):
         name = attr[:-len("Schema")]
         if (attr.endswith("ArgsSchema") and isinstance(schema, type) and name not in known):
             spec.components.schema(name, schema=schema)
+
+
+def _health_path(spec):
+    """GET /api/health (docs/deploy.md, Monitoring): no login, never cached."""
+    nullable = {"type": "string", "nullable": True}
+    spec.components.schema("Health", {"type": "object", "required": [
+        "status", "database", "version", "schema_revision"], "properties": {
+        "status": {"type": "string", "enum": ["ok", "error"]},
+        "database": {"type": "string", "enum": ["ok", "unreachable"]},
+        "version": nullable, "schema_revision": nullable}})
+    no_store = {"Cache-Control": {"schema": {"type": "string", "enum": ["no-store"]}}}
+    spec.path(path="/api/health", operations={"get": {
+        "summary": "Keadaan server untuk pemantauan (tanpa login)",
+        "description": "schema_revision: revisi skema (Alembic) tempat basis data berada; "
+                       "null bila belum punya revisi (mis. dibuat oleh 0.1.0, sebelum "
+                       "`pakkedes init`).",
+        "security": [],
+        "responses": {
+            "200": {"description": "Server dan basis data berjalan", "headers": no_store,
+                    **_json("Health")},
+            "503": {"description": "Basis data tidak dapat dihubungi", "headers": no_store,
+                    **_json("Health")},
+        },
+    }})
 
 
 def _attachment_paths(spec):
@@ -129,6 +155,10 @@ def _attachment_paths(spec):
                 "413": _error("Lebih besar dari ATTACHMENT_MAX_BYTES"),
                 "415": _error("Bukan JPEG/PNG (dicek dari byte awal)"),
                 "422": _error("hash_mismatch (data sebagian dibuang) atau invalid_image"),
+                "429": _error("upload_quota_exceeded: unggahan yang belum selesai dari pengguna "
+                              "ini melebihi ATTACHMENT_PARTIAL_QUOTA_BYTES, atau foto lengkap "
+                              "yang belum dipakai data mana pun melebihi "
+                              "ATTACHMENT_UNREFERENCED_QUOTA_BYTES; coba lagi nanti"),
             },
         },
         "head": {

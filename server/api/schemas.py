@@ -2,14 +2,15 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from sync.schemas import OperationRefSchema
+from sync.wirefields import MSG_BAD_CHARACTER, bad_character
 
 REQUIRED = {"required": "Wajib diisi."}
 
 
 def _printable(value):
     # PostgreSQL text cannot hold NUL, and no username or label needs control characters.
-    if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        raise ValidationError("Mengandung karakter yang tidak diizinkan.")
+    if bad_character(value):
+        raise ValidationError(MSG_BAD_CHARACTER)
 LENGTH = "Panjang isian harus {min} sampai {max} karakter."
 
 
@@ -50,6 +51,8 @@ class DeviceLoginResponseSchema(Schema):
     kecamatan = fields.Nested(PlaceSchema)
     desa = fields.List(fields.Nested(PlaceSchema))
     operations = fields.List(fields.Nested(OperationRefSchema))
+    # the server database's identity (docs/sync-protocol.md, "After a server restore")
+    database_id = fields.String()
 
 
 class ErrorSchema(Schema):

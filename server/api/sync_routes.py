@@ -1,8 +1,12 @@
 """POST /api/sync: push the phone's outbox, pull what changed (DESIGN §4)."""
+import logging
+
 from flask import current_app, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from sync.engine import SyncActor, process_sync
-from sync.errors import ClientMismatch, EnvelopeError, MutationGap
+from sync.identity import database_id
+from sync.errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
 
 from . import bp
 from .common import authenticated_client, json_body
@@ -11,11 +15,35 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import utcnow
 from ..operations import active_operation_map, operations_payload
+from ..retention import purge_if_due
+
+log = logging.getLogger(__name__)
+
+MSG_DATABASE_UNAVAILABLE = ("Server sedang tidak dapat menyimpan data. Data tetap di HP dan "
+                            "dikirim lagi nanti.")
 
 
 @bp.post("/sync")
 def sync():
-    """Apply the batch of mutations in order and return results plus a page of changes."""
+    """Apply the batch of mutations in order and return results plus a page of changes.
+
+    A database outage anywhere in the request is a 503 `database_unavailable` with nothing
+    applied (the phone keeps its outbox and retries); any other fault of one mutation is that
+    mutation's `server_rejected` (sync.engine).
+    """
+    try:
+        response = _sync()
+    except SQLAlchemyError as exc:
+        if not is_database_outage(exc):
+            raise
+        db.session.rollback()
+        log.warning("sync refused: database unavailable (%s)", type(exc).__name__)
+        raise ApiError(503, "database_unavailable", MSG_DATABASE_UNAVAILABLE) from None
+    purge_if_due(utcnow())  # after the commit: the phone's data never waits on it
+    return response
+
+
+def _sync():
     client, user = authenticated_client()
     body = json_body()
     actor = SyncActor(user_id=user.id, username=user.username, role=user.role,
@@ -38,7 +66,8 @@ def sync():
         db.session.commit()  # what was applied before the gap is acknowledged by last_mutation_id
         raise ApiError(409, "mutation_gap",
                        "Ada data yang terlewat; HP akan mengirim ulang mulai dari nomor berikutnya.",
-                       last_mutation_id=gap.last_mutation_id) from None
+                       last_mutation_id=gap.last_mutation_id,
+                       database_id=database_id(db.session)) from None
     db.session.commit()
     response["changes"]["desa"] = desa
     response["changes"]["assignments"] = {"kecamatan": kecamatan,

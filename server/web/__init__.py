@@ -31,6 +31,14 @@ def navigation():
     return {"nav_links": links}
 
 
+@bp.after_request
+def no_store(response):
+    """Office pages hold names, NIKs and KKs: no browser or proxy cache may keep a copy
+    (a shared office PC's back button or disk cache must not show them to the next user)."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @bp.get("/")
 @office_login_required
 def index():

@@ -1,10 +1,11 @@
 """The audit log: who viewed, exported or changed what, and when (PDP law, DESIGN §6)."""
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import g, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..auth import audit, office_login_required
+from ..bounds import id_value, page_arg, query_date
 from ..extensions import db
 from ..formatting import WITA
 from ..models import AuditEntry, User
@@ -13,6 +14,7 @@ from . import bp
 PAGE_SIZE = 100
 ACTION_LABELS = {
     "login": "Masuk",
+    "login_failed": "Gagal masuk",
     "view_dashboard": "Melihat dasbor",
     "view_resident_list": "Melihat daftar penduduk",
     "view_resident": "Melihat data penduduk",
@@ -47,14 +49,9 @@ DETAIL_LABELS = {"count": "jumlah", "rows": "baris", "errors": "kesalahan", "for
                  "desa": "desa", "role": "peran", "operation": "aksi", "user": "akun",
                  "reason": "alasan", "devices_revoked": "perangkat dicabut",
                  "target_total": "target", "active": "aktif", "filters": "saringan",
-                 "part": "bagian", "kind": "jenis", "decision": "keputusan"}
-
-
-def _date_arg(name):
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+                 "part": "bagian", "kind": "jenis", "decision": "keputusan",
+                 "channel": "saluran", "username_hmac": "sidik nama pengguna",
+                 "sessions_ended": "sesi diakhiri"}
 
 
 def _details_text(details):
@@ -86,11 +83,12 @@ def _targets(entries, users):
             continue
         kind, sep, ref = t.partition(":")
         text, link = t, None
-        if kind == "user" and ref.isdigit():
-            user = users.get(int(ref)) or db.session.get(User, int(ref))
+        ref_id = id_value(ref)
+        if kind == "user" and ref_id is not None:
+            user = users.get(ref_id) or db.session.get(User, ref_id)
             text = f"Akun: {user.username}" if user else t
-        elif kind == "operation" and ref.isdigit():
-            op = db.session.get(Operation, int(ref))
+        elif kind == "operation" and ref_id is not None:
+            op = db.session.get(Operation, ref_id)
             text = f"Aksi: {op.name}" if op else t
         elif kind == "client":
             client = db.session.get(Client, ref[:36])
@@ -122,12 +120,12 @@ def audit_log():
     action = request.args.get("action", "")
     if action in ACTION_LABELS:
         query = query.where(AuditEntry.action == action)
-    start, end = _date_arg("from"), _date_arg("to")
+    start, end = query_date("from"), query_date("to")
     if start:  # dates are WITA days
         query = query.where(AuditEntry.at >= datetime.combine(start, time(), WITA))
     if end:
         query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), WITA))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     entries = db.session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
                                  .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()

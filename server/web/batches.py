@@ -18,8 +18,9 @@ from sync.stages import (BATCH_ORIGIN_LABELS, COLLECTION_OUTCOME_LABELS,
                          NOT_PRINTED_REASON_LABELS, STAGE_LABELS)
 
 from ..auth import audit, office_login_required
+from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character, date_in_range, page_arg
 from ..extensions import db
-from ..formatting import MONTHS, WITA, as_utc
+from ..formatting import MONTHS, WITA, as_utc, terbilang
 from ..models import User, Wilayah, utcnow
 from ..wilayah import desa_of
 from . import bp
@@ -49,9 +50,11 @@ def _parse_date(text):
     text = (text or "").strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         try:
-            return datetime.strptime(text, fmt).date()
+            day = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        # Year 1 at 00.00 WITA is before datetime.min in UTC: refuse it as a wrong date.
+        return day if date_in_range(day) else None
     return None
 
 
@@ -99,10 +102,12 @@ class BatchForm(_WhenForm):
     """Create a batch: number, date, notes and the chosen residents."""
 
     number = StringField("Nomor berita acara", validators=[
-        DataRequired(MSG_NUMBER), Length(max=50, message="Nomor paling banyak 50 karakter.")])
+        DataRequired(MSG_NUMBER), PlainText(),
+        Length(max=50, message="Nomor paling banyak 50 karakter.")])
     day = StringField("Tanggal serah terima", validators=[DataRequired(MSG_DATE),
                                                           Length(max=10)])
     notes = TextAreaField("Catatan (opsional)", validators=[
+        PlainText(multiline=True),
         Length(max=1000, message="Catatan paling banyak 1000 karakter.")])
 
 
@@ -165,7 +170,7 @@ def batches():
         form.number.data = _suggested_number(now)
         form.day.data = as_utc(now).astimezone(WITA).date().isoformat()
 
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     rows = db.session.execute(
         select(Batch).where(Batch.kecamatan_code == g.user.kecamatan_code)
         .order_by(Batch.handed_at.desc(), Batch.created_at.desc())
@@ -346,6 +351,8 @@ def _record_collection(batch, form, items, now):
                 problems.append(MSG_NEED_TEXT.format(name=names[rid]))
             if text and len(text) > 500:
                 problems.append(MSG_TEXT_LONG)
+            elif text and bad_character(text):
+                problems.append(MSG_BAD_CHARACTER)
         chosen.append({"resident_id": rid, "outcome": outcome, "reason": reason,
                        "reason_text": text})
     if not chosen and not problems:
@@ -385,29 +392,3 @@ def batch_manifest(batch_id):
         handed_local=handed_local, terbilang=terbilang,
         month_name=MONTHS[handed_local.month - 1])
 
-
-_ONES = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
-         "sepuluh", "sebelas")
-
-
-def terbilang(n):
-    """A count in Indonesian words, as written in a berita acara: 23 → 'dua puluh tiga'."""
-    n = int(n)
-    if n < 12:
-        return _ONES[n]
-    if n < 20:
-        return f"{_ONES[n - 10]} belas"
-    if n < 100:
-        rest = n % 10
-        return f"{_ONES[n // 10]} puluh" + (f" {_ONES[rest]}" if rest else "")
-    if n < 200:
-        rest = n - 100
-        return "seratus" + (f" {terbilang(rest)}" if rest else "")
-    if n < 1000:
-        rest = n % 100
-        return f"{_ONES[n // 100]} ratus" + (f" {terbilang(rest)}" if rest else "")
-    if n < 2000:
-        rest = n - 1000
-        return "seribu" + (f" {terbilang(rest)}" if rest else "")
-    rest = n % 1000
-    return f"{terbilang(n // 1000)} ribu" + (f" {terbilang(rest)}" if rest else "")

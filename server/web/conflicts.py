@@ -13,12 +13,14 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from sync.models import Client, Conflict, Resident, ResidentEvent
+from sync.resolutions import conflict_in_kecamatan
 from sync.stages import (CONFLICT_DECISION_LABELS, CONFLICT_DECISIONS, CONFLICT_KIND_LABELS,
                          CONFLICT_STATUS_LABELS, REJECTION_REASON_LABELS, SEX_LABELS,
                          STAGE_LABELS,
                          VERIFICATION_CHECK_LABELS)
 
 from ..auth import audit, office_login_required
+from ..bounds import PlainText, page_arg
 from ..extensions import db
 from ..formatting import mask_nik, tanggal, wita
 from ..models import User, Wilayah, utcnow
@@ -66,13 +68,17 @@ class DecisionForm(FlaskForm):
     decision = StringField("Keputusan", validators=[DataRequired(MSG_BAD_DECISION),
                                                     Length(max=30)])
     note = TextAreaField("Catatan keputusan (opsional)", validators=[
-        Length(max=1000, message="Catatan paling banyak 1000 karakter.")])
+        Length(max=1000, message="Catatan paling banyak 1000 karakter."),
+        PlainText(multiline=True)])
 
 
 def _conflict_or_404(conflict_id):
-    conflict = db.session.get(Conflict, conflict_id)
-    if conflict is None or conflict.kecamatan_code != g.user.kecamatan_code:
-        abort(404)  # another kecamatan's conflict does not exist for this user
+    # Another kecamatan's conflict, or one naming another kecamatan's resident, does not
+    # exist for this user (sync.resolutions checks the same again when deciding).
+    conflict = db.session.execute(select(Conflict).where(
+        Conflict.id == conflict_id, conflict_in_kecamatan(g.user.kecamatan_code))).scalar()
+    if conflict is None:
+        abort(404)
     return conflict
 
 
@@ -81,8 +87,8 @@ def _conflict_or_404(conflict_id):
 def conflicts():
     """Every conflict of the kecamatan: open ones first, newest first within each group."""
     status = request.args.get("status", "")
-    page = max(request.args.get("page", 1, type=int), 1)
-    query = select(Conflict).where(Conflict.kecamatan_code == g.user.kecamatan_code)
+    page = page_arg()
+    query = select(Conflict).where(conflict_in_kecamatan(g.user.kecamatan_code))
     if status in CONFLICT_STATUS_LABELS:
         query = query.where(Conflict.status == status)
     total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
@@ -92,7 +98,7 @@ def conflicts():
         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     open_count = db.session.execute(
         select(func.count()).select_from(Conflict).where(
-            Conflict.kecamatan_code == g.user.kecamatan_code, Conflict.status == "open")
+            conflict_in_kecamatan(g.user.kecamatan_code), Conflict.status == "open")
     ).scalar_one()
     context = _Context()
     items = [context.describe(c) for c in rows]

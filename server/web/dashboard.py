@@ -4,6 +4,7 @@ from flask import current_app, g, render_template, request
 from sqlalchemy import func, select
 
 from sync.models import Conflict, Resident
+from sync.resolutions import conflict_in_kecamatan
 from sync.stages import STAGE_LABELS
 
 from ..auth import audit, office_login_required
@@ -33,9 +34,9 @@ def persen(value):
 @bp.app_template_filter("tanggal_surat")
 def tanggal_surat(value):
     """'28 November 2026' (the date line of a letter or report)."""
-    from ..formatting import MONTHS, WITA, as_utc
+    from ..formatting import MONTHS, to_wita
     if hasattr(value, "hour"):
-        value = as_utc(value).astimezone(WITA).date()
+        value = to_wita(value).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
@@ -93,7 +94,7 @@ def dashboard():
     if op is None:
         context["kecamatan_conflicts"] = db.session.execute(
             select(func.count()).select_from(Conflict).where(
-                Conflict.kecamatan_code == g.user.kecamatan_code, Conflict.status == "open")
+                conflict_in_kecamatan(g.user.kecamatan_code), Conflict.status == "open")
         ).scalar_one()
         audit("view_dashboard")
         db.session.commit()

@@ -3,20 +3,32 @@ found in an operation (all rows or none), and an example CSV to fill in."""
 import csv
 import io
 import re
+import zipfile
 from datetime import date, datetime
 
-from flask import Response, abort, flash, g, redirect, url_for
+from flask import abort, flash, g, redirect, url_for
 
 from sync.errors import ImportRejected, OfficeError
 from sync.office import OfficeActor, import_listed_residents
 
 from ..auth import audit, office_login_required
+from ..bounds import MSG_BAD_CHARACTER, bad_character
+from ..exports import csv_response
 from ..extensions import db
 from ..models import utcnow
 from . import bp
 from .operations import ImportForm, _detail, operation_or_404
 
 MAX_IMPORT_ROWS = 5000
+# A full list (5,000 rows × 12 columns) unpacks to well under 10 MiB of XML; a file that
+# unpacks to more, or a part that inflates more than 100-fold, is a zip bomb, not a list.
+MAX_XLSX_UNPACKED = 32 * 1024 * 1024  # bytes, all parts together
+MAX_XLSX_PARTS = 200
+MAX_XLSX_RATIO = 100
+RATIO_FROM = 1024 * 1024  # bytes: small parts (styles, empty sheets) may compress better
+MSG_UNREADABLE_XLSX = "Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX)."
+MSG_XLSX_TOO_BIG = ("Berkas XLSX terlalu besar setelah dibuka (paling banyak 32 MB isi). Simpan "
+                    "sebagai CSV atau bagi menjadi beberapa berkas.")
 
 # ------------------------------------------------------------------------------ import
 
@@ -78,6 +90,7 @@ def read_table(filename, data):
     too_many = f"Terlalu banyak baris (paling banyak {MAX_IMPORT_ROWS:,}).".replace(",", ".")
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
+        check_xlsx_archive(data)
         rows = []
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -92,7 +105,7 @@ def read_table(filename, data):
         except ImportFileError:
             raise
         except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-            raise ImportFileError("Berkas XLSX tidak dapat dibaca (rusak atau bukan XLSX).") from exc
+            raise ImportFileError(MSG_UNREADABLE_XLSX) from exc
         return rows
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes any byte
         try:
@@ -113,6 +126,27 @@ def read_table(filename, data):
     except csv.Error as exc:
         raise ImportFileError("Berkas CSV tidak dapat dibaca.") from exc
     return rows
+
+
+def check_xlsx_archive(data):
+    """Refuse an XLSX (a zip) before openpyxl unpacks it: ImportFileError when it is no zip,
+    has more than MAX_XLSX_PARTS parts, unpacks to more than MAX_XLSX_UNPACKED bytes, or
+    has a part over RATIO_FROM bytes inflating more than MAX_XLSX_RATIO times.
+
+    The sizes declared in the zip's directory can be trusted: Python's zipfile (which
+    openpyxl reads through) stops at the declared size and fails the CRC past it.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise ImportFileError(MSG_UNREADABLE_XLSX) from exc
+    if len(parts) > MAX_XLSX_PARTS or sum(p.file_size for p in parts) > MAX_XLSX_UNPACKED:
+        raise ImportFileError(MSG_XLSX_TOO_BIG)
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_FROM and ratio > MAX_XLSX_RATIO:
+            raise ImportFileError(MSG_XLSX_TOO_BIG)
 
 
 def _iso_date(text):
@@ -152,6 +186,11 @@ def parse_import(table, op):
         if not any(v for v in values):
             continue  # blank line
         cell = {f: (values[i] if i < len(values) else "") for f, i in columns.items()}
+        bad = [f for f, v in cell.items() if bad_character(v)]
+        if bad:  # never stored: one such name would break every later export of the list
+            errors.append((number, "desa_code" if bad[0] == "desa_name" else bad[0],
+                           MSG_BAD_CHARACTER))
+            continue
         row = {f: cell.get(f, "") for f in ROW_FIELDS}
         row["_row"] = number
         raw_desa = (cell.get("desa_code") or "").replace(".", "").strip()
@@ -188,7 +227,7 @@ def parse_import(table, op):
                 continue
             row["birth_date"] = iso
         for key in ("rt", "rw"):
-            if row[key].isdigit():
+            if row[key].isascii() and row[key].isdigit():
                 row[key] = row[key].zfill(3)
         rows.append(row)
     if not rows and not errors:
@@ -252,11 +291,7 @@ def _error_list(errors):
 def operation_import_template(op_id):
     """An example CSV with the expected columns and the operation's desa codes."""
     op = operation_or_404(op_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(TEMPLATE_HEADER)
     first = op.desa[0].desa_code if op.desa else ""
-    writer.writerow([first, "Contoh Nama Warga", "", "", "P", "Paringin", "17/05/2008",
-                     "Jalan Contoh No. 1", "001", "002", ""])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="format-impor-aksi-{op.id}.csv"'})
+    return csv_response([TEMPLATE_HEADER, [first, "Contoh Nama Warga", "", "", "P", "Paringin",
+                                           "17/05/2008", "Jalan Contoh No. 1", "001", "002", ""]],
+                        f"format-impor-aksi-{op.id}.csv", delimiter=",")

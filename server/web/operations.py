@@ -15,6 +15,7 @@ from wtforms.widgets import TextInput
 from sync.models import Resident
 
 from ..auth import audit, office_login_required
+from ..bounds import PlainText, date_in_range, id_value
 from ..extensions import db
 from ..models import Assignment, User, Wilayah, utcnow
 from ..operations import (DEFAULT_STEP_MINUTES, SOP_STEPS, Operation, OperationDesa,
@@ -89,6 +90,9 @@ class IndonesianDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError("Tanggal tidak sah. Tulis seperti 28/11/2026.") from None
+        if self.data is not None and not date_in_range(self.data):
+            self.data = None  # year 1 or 9999 would overflow the dashboard's date arithmetic
+            raise ValueError("Tanggal harus antara tahun 1900 dan 2099.")
 
 
 class DesaTargetForm(Form):
@@ -109,7 +113,8 @@ class OperationForm(FlaskForm):
     """Name, period, desa with targets, standard minutes per SOP step."""
 
     name = StringField("Nama aksi", filters=[no_nul], validators=[
-        DataRequired("Nama aksi wajib diisi."), Length(max=120, message="Nama aksi terlalu panjang.")])
+        DataRequired("Nama aksi wajib diisi."), PlainText(),
+        Length(max=120, message="Nama aksi terlalu panjang.")])
     # InputRequired, not DataRequired: the latter would hide "Tanggal tidak sah" behind "wajib".
     start_date = IndonesianDateField("Tanggal mulai", validators=[
         InputRequired("Tanggal mulai wajib diisi.")])
@@ -312,7 +317,8 @@ def operation_assign(op_id):
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    officer = db.session.get(User, form.officer.data)
+    officer_id = id_value(form.officer.data)
+    officer = db.session.get(User, officer_id) if officer_id is not None else None
     if (officer is None or officer.kecamatan_code != g.user.kecamatan_code
             or officer.role != "petugas" or not officer.active):
         flash("Petugas tidak ditemukan di kecamatan ini.", "error")

@@ -1,16 +1,15 @@
 """SOP step 7: "Laporan Hasil Aksi Pelayanan" per operation (printable A4, XLSX, CSV), and
 the export of the residents list (XLSX, CSV)."""
-import csv
-import io
 import re
 
-from flask import Response, abort, g, render_template, request
+from flask import abort, g, render_template, request
 from sqlalchemy import select
 
 from sync.models import Resident
 from sync.stages import DISABILITY_LABELS, SEX_LABELS, VULNERABLE_CATEGORY_LABELS
 
 from ..auth import audit, office_login_required
+from ..exports import append_row, csv_response, xlsx_response
 from ..extensions import db
 from ..formatting import WITA, as_utc, mask_nik, tanggal, tanggal_panjang
 from ..models import Wilayah, utcnow
@@ -56,51 +55,8 @@ def _recap_values(row):
             row.collected, row.delivered, row.rejected]
 
 
-def safe_text(value):
-    """A cell text that a spreadsheet will never run as a formula (CSV/formula injection)."""
-    if value is None:
-        return ""
-    text = str(value)
-    signed = text[:1] in ("+", "-") and not re.fullmatch(r"[+-][\d\s]*", text)
-    if text[:1] in ("=", "@", "\t", "\r") or signed:
-        return "'" + text
-    return text
-
-
-def _append(sheet, values):
-    """Append a row; text that starts with "=" stays text (openpyxl would make it a formula)."""
-    from openpyxl.cell import Cell
-    row = []
-    for value in values:
-        if isinstance(value, str) and value.startswith("="):
-            cell = Cell(sheet, value=value)
-            cell.data_type = "s"
-            value = cell
-        row.append(value)
-    sheet.append(row)
-
-
 def _pct_text(value):
     return "" if value is None else f"{value:.1f}".replace(".", ",")
-
-
-def _csv_response(rows, filename):
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([v if isinstance(v, (int, float)) else safe_text(v) for v in row])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store"})
-
-
-def _xlsx_response(book, filename):
-    data = io.BytesIO()
-    book.save(data)
-    return Response(data.getvalue(), headers={
-        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store"})
 
 
 def _slug(text):
@@ -148,7 +104,7 @@ def report_csv(op_id):
     audit("export_report", target=f"operation:{op.id}", format="csv", part=part)
     db.session.commit()
     suffix = "-indikator" if part == "indikator" else ""
-    return _csv_response(lines, f"laporan-{_slug(op.name)}-{op.id}{suffix}.csv")
+    return csv_response(lines, f"laporan-{_slug(op.name)}-{op.id}{suffix}.csv")
 
 
 @bp.get("/reports/<int:op_id>.xlsx")
@@ -164,66 +120,66 @@ def report_xlsx(op_id):
     book = Workbook()
     sheet = book.active
     sheet.title = "Indikator"
-    sheet.append(["LAPORAN HASIL AKSI PELAYANAN PAK KEDES \u201cCAH\u201d"])
+    append_row(sheet, ["LAPORAN HASIL AKSI PELAYANAN PAK KEDES \u201cCAH\u201d"])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append([f"Kecamatan {data['kecamatan'].name}, Kabupaten Balangan"])
-    _append(sheet, ["Aksi", op.name])
-    sheet.append(["Periode", f"{tanggal(op.start_date)} – {tanggal(op.end_date)}"])
-    sheet.append(["Dicetak", tanggal_panjang(data["printed_on"])])
-    sheet.append([])
-    sheet.append(["Indikator", "Target", "Realisasi", "Persentase Capaian"])
+    append_row(sheet, [f"Kecamatan {data['kecamatan'].name}, Kabupaten Balangan"])
+    append_row(sheet, ["Aksi", op.name])
+    append_row(sheet, ["Periode", f"{tanggal(op.start_date)} – {tanggal(op.end_date)}"])
+    append_row(sheet, ["Dicetak", tanggal_panjang(data["printed_on"])])
+    append_row(sheet, [])
+    append_row(sheet, ["Indikator", "Target", "Realisasi", "Persentase Capaian"])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for label, target, value, pct in data["indicators"]:
-        sheet.append([label, target, value, None if pct is None else pct / 100.0])
+        append_row(sheet, [label, target, value, None if pct is None else pct / 100.0])
         sheet.cell(sheet.max_row, 4).number_format = "0.0%"
     sheet.column_dimensions["A"].width = 42
     for col in "BCD":
         sheet.column_dimensions[col].width = 18
 
     recap = book.create_sheet("Rekap per Desa")
-    recap.append(RECAP_HEADER)
+    append_row(recap, RECAP_HEADER)
     for cell in recap[1]:
         cell.font = bold
         cell.alignment = Alignment(wrap_text=True)
     for r in data["rows"] + [data["total"]]:
-        recap.append([r.name, r.code] + _recap_values(r)
-                     + [None if r.capaian is None else r.capaian / 100.0])
+        append_row(recap, [r.name, r.code] + _recap_values(r)
+                   + [None if r.capaian is None else r.capaian / 100.0])
         recap.cell(recap.max_row, len(RECAP_HEADER)).number_format = "0.0%"
     for cell in recap[recap.max_row]:
         cell.font = bold
     recap.column_dimensions["A"].width = 24
 
     officers = book.create_sheet("Per Petugas")
-    officers.append(["Petugas", "Desa tugas", "Terdata", "Terverifikasi", "Ditolak", "Dijemput",
-                     "Sudah Rekam", "KTP Diserahkan"])
+    append_row(officers, ["Petugas", "Desa tugas", "Terdata", "Terverifikasi", "Ditolak",
+                          "Dijemput", "Sudah Rekam", "KTP Diserahkan"])
     for o in data["officers"]:
-        _append(officers, [o.name, ", ".join(o.desa), o.found, o.verified, o.rejected,
-                           o.picked_up, o.recorded, o.delivered])
+        append_row(officers, [o.name, ", ".join(o.desa), o.found, o.verified, o.rejected,
+                              o.picked_up, o.recorded, o.delivered])
 
     sop = book.create_sheet("Waktu SOP")
-    sop.append(["Langkah", "Kegiatan", "Waktu baku (menit)", "Kasus", "Median (menit)",
-                "Sesuai waktu baku"])
+    append_row(sop, ["Langkah", "Kegiatan", "Waktu baku (menit)", "Kasus", "Median (menit)",
+                     "Sesuai waktu baku"])
     for c in data["compliance"]:
-        sop.append([c.step, c.label, c.standard, c.count if c.step != 7 else None,
-                    None if c.median is None else round(c.median, 1),
-                    None if c.share is None else c.share / 100.0])
+        append_row(sop, [c.step, c.label, c.standard, c.count if c.step != 7 else None,
+                         None if c.median is None else round(c.median, 1),
+                         None if c.share is None else c.share / 100.0])
         sop.cell(sop.max_row, 6).number_format = "0.0%"
 
     rej = book.create_sheet("Ditolak")
-    rej.append(["No", "Nama", "Desa", "Alasan"])
+    append_row(rej, ["No", "Nama", "Desa", "Alasan"])
     for i, (r, desa, reason) in enumerate(data["rejected"], start=1):
-        _append(rej, [i, r.name, desa, reason])
+        append_row(rej, [i, r.name, desa, reason])
     np_ = book.create_sheet("KTP Belum Tercetak")
-    np_.append(["No", "Nama", "Desa", "Alasan"])
+    append_row(np_, ["No", "Nama", "Desa", "Alasan"])
     for i, (r, desa, reason) in enumerate(data["not_printed"], start=1):
-        _append(np_, [i, r.name, desa, reason])
+        append_row(np_, [i, r.name, desa, reason])
     for ws in book.worksheets[1:]:
         for cell in ws[1]:
             cell.font = bold
     audit("export_report", target=f"operation:{op.id}", format="xlsx")
     db.session.commit()
-    return _xlsx_response(book, f"laporan-{_slug(op.name)}-{op.id}.xlsx")
+    return xlsx_response(book, f"laporan-{_slug(op.name)}-{op.id}.xlsx")
 
 
 # ------------------------------------------------------------------------------ residents export
@@ -270,19 +226,19 @@ def residents_export(fmt):
     db.session.commit()
     stamp = utcnow().astimezone(WITA).strftime("%Y%m%d-%H%M")
     if fmt == "csv":
-        return _csv_response([RESIDENT_HEADER] + rows, f"data-penduduk-{stamp}.csv")
+        return csv_response([RESIDENT_HEADER] + rows, f"data-penduduk-{stamp}.csv")
     from openpyxl import Workbook
     from openpyxl.styles import Font
     book = Workbook()
     sheet = book.active
     sheet.title = "Data Penduduk"
-    sheet.append(RESIDENT_HEADER)
+    append_row(sheet, RESIDENT_HEADER)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        _append(sheet, row)
+        append_row(sheet, row)
     sheet.column_dimensions["B"].width = 28
     sheet.column_dimensions["C"].width = 20
     sheet.column_dimensions["D"].width = 18
     sheet.column_dimensions["G"].width = 24
-    return _xlsx_response(book, f"data-penduduk-{stamp}.xlsx")
+    return xlsx_response(book, f"data-penduduk-{stamp}.xlsx")

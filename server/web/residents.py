@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from sync.models import Batch, BatchItem, Client, Resident, ResidentEvent
 from sync.office import OfficeError, reopen_case
+from sync.records import in_kecamatan
 from sync.signature import SignatureError, decode_signature, signature_svg
 from sync.stages import (COLLECTION_OUTCOME_LABELS, DISABILITY_LABELS, EVENT_KIND_LABELS,
                          MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS,
@@ -16,6 +17,7 @@ from sync.validators import message as check_message
 
 from ..attachments import Attachment
 from ..auth import audit, office_login_required
+from ..bounds import MSG_BAD_CHARACTER, bad_character, page_arg
 from ..extensions import db
 from ..models import User, Wilayah, utcnow
 from ..wilayah import desa_of
@@ -52,7 +54,7 @@ def residents():
              "vulnerable": set(VULNERABLE_CATEGORY_LABELS) | {"any"},
              "operation": {str(o.id) for o in operations}}
     filters = {k: (v if k == "q" or v in valid[k] else "") for k, v in filters.items()}
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
 
     query = filter_residents(select(Resident), g.user.kecamatan_code, filters, set(desa_names))
     total = db.session.execute(
@@ -125,8 +127,10 @@ def _pipeline_evidence(resident, users):
     def photo(sha256):
         if not sha256:
             return None
+        # Only this resident's kecamatan's copy: the same hash uploaded elsewhere is not theirs.
         held = db.session.execute(select(Attachment.mime).where(
-            Attachment.sha256 == sha256)).scalar_one_or_none()
+            Attachment.sha256 == sha256,
+            Attachment.kecamatan_code == resident.desa_code[:6])).scalar_one_or_none()
         return {"sha256": sha256, "uploaded": held is not None}
 
     delivery = dict(resident.delivery or {})
@@ -141,6 +145,8 @@ def _pipeline_evidence(resident, users):
             if batch is not None else None)
     merged_into = (db.session.get(Resident, resident.merged_into)
                    if resident.merged_into else None)
+    if merged_into is not None and not in_kecamatan(merged_into, g.user.kecamatan_code):
+        merged_into = None  # a merge never crosses a kecamatan; older data must not show one
     collected = db.session.execute(
         select(ResidentEvent.payload).where(ResidentEvent.resident_id == resident.resident_id,
                                             ResidentEvent.kind == "card_collected")
@@ -173,6 +179,8 @@ def resident_reopen(resident_id):
     if len(note) > 1000:
         return render_template("error.html", status=400,
                                message="Catatan paling banyak 1000 karakter."), 400
+    if bad_character(note, multiline=True):
+        return render_template("error.html", status=400, message=MSG_BAD_CHARACTER), 400
     try:
         reopen_case(db.session, office_actor(), resident_id=resident.resident_id, note=note or None,
                     now=utcnow())

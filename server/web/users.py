@@ -5,15 +5,17 @@ import re
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from sync.models import Client
 
-from ..auth import audit, office_login_required
+from ..auth import audit, end_office_sessions, office_login_required
+from ..bounds import PlainText
 from ..extensions import db
 from ..models import ROLE_LABELS, Assignment, User, Wilayah, utcnow
+from ..passwords import MAX_LENGTH, password_problem
 from ..wilayah import desa_of
 from . import bp
 from .operations import ActionForm, no_nul
@@ -42,10 +44,22 @@ class MultiCheckboxField(SelectMultipleField):
             raise ValidationError("Desa ini bukan bagian dari kecamatan Anda.")
 
 
+def _strong_password(form, field):
+    """The password rules of server/passwords.py; the account's own names may not carry it."""
+    account = getattr(form, "account", None)
+    words = [account.username, account.full_name] if account is not None else [
+        getattr(form, "username", None) and form.username.data,
+        getattr(form, "full_name", None) and form.full_name.data]
+    problem = password_problem(field.data or "", [w for w in words if w])
+    if problem:
+        raise ValidationError(problem)
+
+
 def _password_fields():
-    return (PasswordField("Kata sandi", validators=[
-                DataRequired("Kata sandi wajib diisi."),
-                Length(min=8, max=256, message="Kata sandi minimal 8 karakter.")]),
+    return (PasswordField("Kata sandi", description="Minimal 10 karakter; bukan kata sandi umum.",
+                          validators=[DataRequired("Kata sandi wajib diisi."),
+                                      Length(max=MAX_LENGTH, message="Kata sandi terlalu panjang."),
+                                      _strong_password]),
             PasswordField("Ulangi kata sandi", validators=[
                 EqualTo("password", message="Kedua kata sandi tidak sama.")]))
 
@@ -57,7 +71,8 @@ class NewUserForm(FlaskForm):
         DataRequired("Nama pengguna wajib diisi."),
         Length(min=3, max=64, message="Nama pengguna 3 sampai 64 karakter."), USERNAME])
     full_name = StringField("Nama lengkap", filters=[no_nul], validators=[
-        DataRequired("Nama lengkap wajib diisi."), Length(max=120, message="Nama terlalu panjang.")])
+        DataRequired("Nama lengkap wajib diisi."), Length(max=120, message="Nama terlalu panjang."),
+        PlainText()])
     role = ChoiceField("Peran")
     password, password2 = _password_fields()
     desa = MultiCheckboxField("Desa tugas (untuk petugas)")
@@ -67,15 +82,18 @@ class EditUserForm(FlaskForm):
     """Name, role and desa of an account."""
 
     full_name = StringField("Nama lengkap", filters=[no_nul], validators=[
-        DataRequired("Nama lengkap wajib diisi."), Length(max=120, message="Nama terlalu panjang.")])
+        DataRequired("Nama lengkap wajib diisi."), Length(max=120, message="Nama terlalu panjang."),
+        PlainText()])
     role = ChoiceField("Peran")
     desa = MultiCheckboxField("Desa tugas (untuk petugas)")
 
 
 class PasswordForm(FlaskForm):
-    """A new password set by the camat or operator."""
+    """A new password set by the camat or operator (form.account: the User it is for)."""
 
     password, password2 = _password_fields()
+    revoke_devices = BooleanField("Keluarkan juga semua HP yang masuk dengan akun ini "
+                                  "(data yang belum terkirim dari HP itu hilang)")
 
 
 def _role_choices():
@@ -113,6 +131,11 @@ def _revoke_devices(user, reason):
         c.revoked_at = utcnow()
         audit("revoke_device", target=f"client:{c.client_id}", user=user.id, reason=reason)
     return len(clients)
+
+
+def _active_devices(user):
+    return len(db.session.execute(select(Client.client_id).where(
+        Client.user_id == user.id, Client.revoked_at.is_(None))).all())
 
 
 # ------------------------------------------------------------------------------ users
@@ -182,6 +205,8 @@ def user_edit(user_id):
             revoked = 0
             if before[1] == "petugas" and user.role != "petugas":
                 revoked = _revoke_devices(user, "role_changed")
+            if before[1] != user.role:
+                end_office_sessions(user.id)  # what the old role allowed ends now
             audit("update_user", target=f"user:{user.id}", role=user.role,
                   desa=sorted(user.desa_codes), role_changed=before[1] != user.role,
                   name_changed=before[0] != user.full_name)
@@ -208,6 +233,7 @@ def user_password(user_id):
     """Set a new password for the account (the person changes it with the one who set it)."""
     user = _managed_user(user_id)
     form = PasswordForm()
+    form.account = user
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
@@ -216,10 +242,25 @@ def user_password(user_id):
                 flash(e, "error")
         return redirect(url_for("web.user_edit", user_id=user.id), code=303)
     user.set_password(form.password.data)
-    audit("reset_password", target=f"user:{user.id}")
+    # Whoever knew the old password is logged out of the office view at once; the person
+    # changing their own password keeps this browser.
+    ended = end_office_sessions(user.id, keep_current=True)
+    # Phones stay logged in unless asked: a token does not depend on the password, and a
+    # revoked phone loses the work it has not sent yet (a reset is mostly a forgotten password).
+    revoked = _revoke_devices(user, "password_reset") if form.revoke_devices.data else 0
+    audit("reset_password", target=f"user:{user.id}", sessions_ended=ended,
+          devices_revoked=revoked)
     db.session.commit()
-    flash(f"Kata sandi {user.username} diganti. Sampaikan kata sandi baru secara langsung, "
-          "bukan lewat pesan.", "info")
+    msg = (f"Kata sandi {user.username} diganti. Sampaikan kata sandi baru secara langsung, "
+           "bukan lewat pesan.")
+    if revoked:
+        msg += f" {revoked} HP-nya dikeluarkan."
+    elif user.role == "petugas":
+        active = _active_devices(user)
+        if active:
+            msg += (f" {active} HP yang sudah masuk tetap masuk; keluarkan di daftar perangkat "
+                    "bila HP itu hilang.")
+    flash(msg, "info")
     return redirect(url_for("web.user_edit", user_id=user.id), code=303)
 
 
@@ -234,6 +275,7 @@ def user_deactivate(user_id):
         flash("Anda tidak dapat menonaktifkan akun Anda sendiri.", "error")
         return redirect(url_for("web.user_edit", user_id=user.id), code=303)
     user.active = False
+    end_office_sessions(user.id)
     revoked = _revoke_devices(user, "user_deactivated")
     audit("deactivate_user", target=f"user:{user.id}", devices_revoked=revoked)
     db.session.commit()

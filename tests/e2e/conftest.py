@@ -63,15 +63,23 @@ class LiveServer:
                 time.sleep(0.2)
         raise RuntimeError("CAH server did not start; see server.log")
 
-    def stop(self):
-        """Stop the server process."""
+    def stop(self, close_log=True):
+        """Stop the server process (close_log=False: it is started again, e.g. after a restore)."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        self.log.close()
+        if close_log:
+            self.log.close()
+
+    def pakkedes(self, *args):
+        """Run a pakkedes command against this server's database; returns its output."""
+        done = subprocess.run([sys.executable, "-m", "server.cli", *args], env=self.env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
 
 @pytest.fixture
@@ -82,6 +90,23 @@ def live_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_live_server(tmp_path):
+    """A factory of running CAH servers with the e2e users, on a database URL of the test's
+    choosing (default: a SQLite file); each is stopped at the end of the test."""
+    servers = []
+
+    def make(database_url=None):
+        server = LiveServer(tmp_path, database_url)
+        servers.append(server)
+        server.setup_users()
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

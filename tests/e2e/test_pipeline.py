@@ -352,7 +352,7 @@ def _office_setup_listed(server, name):
     from server.operations import Operation, OperationDesa
     from sync.office import OfficeActor, import_listed_residents
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["CAH_DATABASE_URL"], "SECRET_KEY": "x" * 40})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["CAH_DATABASE_URL"], "SECRET_KEY": "e2e-pipeline-key-4Wc9Hn2Bq7Xt5Lr1Mz8Kd3Vf6"})
     with app.app_context():
         camat = db.session.execute(db.select(User).filter_by(username="camat")).scalar_one()
         op = Operation(kecamatan_code="631104", name="Aksi Uji Desember", start_date=date(2026, 12, 1),
@@ -442,8 +442,8 @@ def test_a_v1_phone_database_upgrades_in_place(browser, live_server):
     page.goto(live_server.url + "/app/")
     expect(page.get_by_role("heading", name="Masuk")).to_be_visible()
     state = page.evaluate(READ_DATABASE)
-    assert state["version"] == 2
-    assert "attachments" in state["stores"]
+    assert state["version"] == 3
+    assert {"attachments", "acked", "kept_photos"} <= set(state["stores"])
     assert set(state["indexes"]) == {"by_resident", "by_residents"}
     assert state["entry"]["resident_ids"] == ["00000000-0000-4000-8000-000000000001"]
     assert state["entry"]["args"]["fields"] == {"phone": "0812345678"}

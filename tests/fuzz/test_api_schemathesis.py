@@ -59,9 +59,15 @@ def test_api_matches_its_document(app):
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.path for op in operations} >= {"/api/sync", "/api/auth/device"}
     client = app.test_client()
+    # Thousands of wrong device logins come from one test address: the per-address login
+    # throttle (tested in tests/server/test_auth.py) would otherwise refuse the real login.
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = 10**9
     seen = []
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if mode == GenerationMode.NEGATIVE and not (operation.body
+                                                        or list(operation.iter_parameters())):
+                continue  # nothing a client sends can be made invalid (GET /api/health)
 
             @given(case=operation.as_strategy(mode))
             @settings(max_examples=examples(40), deadline=None, database=None, phases=phases(),

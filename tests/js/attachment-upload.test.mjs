@@ -40,7 +40,7 @@ class PhotoStore extends MemoryStore {
 }
 
 /** Fake attachment endpoint: partial data per hash, 409 on a wrong start, hash check at the end. */
-function attachmentServer({ cutAfter = Infinity, corrupt = false } = {}) {
+function attachmentServer({ cutAfter = Infinity, corrupt = false, waitFor = new Set() } = {}) {
   const partial = new Map();
   const complete = new Map();
   const requests = [];
@@ -56,6 +56,7 @@ function attachmentServer({ cutAfter = Infinity, corrupt = false } = {}) {
       return new Response(null, { status: 404 });
     }
     if (complete.has(sha)) return Response.json({ sha256: sha, size: complete.get(sha).length, complete: true }, { status: 200 });
+    if (waitFor.has(sha)) return Response.json({ code: "upload_quota_exceeded", message: "Tunggu dulu." }, { status: 429 });
     const body = Buffer.from(await init.body.arrayBuffer());
     const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(init.headers["Content-Range"]);
     const held = partial.get(sha) ?? Buffer.alloc(0);
@@ -191,4 +192,19 @@ test("one signed delivery in a sync batch stays under 1.5 KB gzipped (DESIGN §8
     `(mutation alone ${mutationOnly} B); ${per.toFixed(0)} B each in a batch of 100`);
   assert.ok(one <= 1536, `${one} B`);
   assert.ok(per <= 1536, `${per} B`);
+});
+
+test("a photo the server asks to wait (429) does not hold up the photos behind it", async () => {
+  const [first, second] = [photo(1000, 1), photo(1000, 2)];
+  const store = new PhotoStore({}, [first, second]);
+  const server = attachmentServer({ waitFor: new Set([first.sha256]) });
+  const uploader = new AttachmentUploader({ store, fetchImpl: server.fetch });
+  const result = await uploader.run("tok");
+  assert.equal(result.status, "error");
+  assert.equal(result.message, "Tunggu dulu.");
+  assert.equal(result.uploaded, 1);
+  assert.ok(server.complete.has(second.sha256));
+  assert.ok(store.attachments.has(first.sha256) && !store.attachments.get(first.sha256).failed);
+  const again = await new AttachmentUploader({ store, fetchImpl: attachmentServer().fetch }).run("tok");
+  assert.deepEqual([again.status, again.uploaded], ["ok", 1]); // tried again at the next sync
 });

@@ -2,6 +2,7 @@
 // pwa/js/db.js, and a fake /api/sync that follows DESIGN §4 (numbering, 409 gaps, paging).
 import { gunzipSync } from "node:zlib";
 import { recoverFromGap, sortById } from "../../pwa/js/outbox-rules.js";
+import { healTrigger, logEntry, planHeal } from "../../pwa/js/heal-rules.js";
 import { planSyncApply } from "../../pwa/js/sync-merge.js";
 
 export const rid = (n) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -22,7 +23,19 @@ export class MemoryStore {
     this.outbox = outbox;
     this.residents = residents;
     this.rejected = [];
+    this.acked = []; // the acknowledged log, as db.js keeps it (seq = order of acknowledgement)
     this.signedOut = null;
+  }
+  #keep(entries) {
+    for (const e of entries) this.acked.push({ ...logEntry(e, this.session.client_id, "2026-11-28T01:00:00Z"), seq: this.acked.length + 1 });
+  }
+  #heal(before, after, last, databaseId) {
+    if (!healTrigger(before, last, databaseId)) return after;
+    const plan = planHeal(this.acked, this.outbox, before.client_id, last);
+    const gone = new Set(plan.dropSeqs);
+    this.acked = this.acked.filter((e) => !gone.has(e.seq));
+    this.outbox = plan.resend;
+    return { ...after, acked_through: last, database_id: databaseId ?? after.database_id, cursor: null, next_mutation_id: plan.nextMutationId };
   }
   async getSession() { return structuredClone(this.session); }
   async getOutbox() { return sortById(this.outbox); }
@@ -34,13 +47,17 @@ export class MemoryStore {
     const del = new Set(plan.deleteResidents);
     const put = new Map(plan.putResidents.map((r) => [r.resident_id, r]));
     this.residents = this.residents.filter((r) => !del.has(r.resident_id) && !put.has(r.resident_id)).concat([...put.values()]);
-    this.session = plan.session;
-    return plan;
+    this.#keep(plan.logged);
+    const before = this.session;
+    this.session = this.#heal(before, plan.session, Number(response.last_mutation_id ?? 0), response.database_id);
+    return { ...plan, healed: this.session !== plan.session };
   }
-  async applyGap(last) {
+  async applyGap(last, databaseId = null) {
     const plan = recoverFromGap(this.outbox, last);
     this.outbox = plan.renumbered;
-    this.session = { ...this.session, next_mutation_id: plan.nextMutationId };
+    this.#keep(plan.acknowledged);
+    const before = this.session;
+    this.session = this.#heal(before, { ...before, next_mutation_id: plan.nextMutationId, acked_through: last }, last, databaseId);
     return plan;
   }
   async signOut({ keepData, reason, message }) {
@@ -51,8 +68,8 @@ export class MemoryStore {
 }
 
 /** A fake server: returns {fetch, requests, state}; `script` may override single answers. */
-export function fakeServer({ last = 0, residents = [], pageSize = 200, script = [], assigned = ["6311042005"] } = {}) {
-  const state = { last, residents: [...residents], seq: residents.length, applied: [] };
+export function fakeServer({ last = 0, residents = [], pageSize = 200, script = [], assigned = ["6311042005"], databaseId = "db-1" } = {}) {
+  const state = { last, residents: [...residents], seq: residents.length, applied: [], databaseId };
   const requests = [];
   async function fetchImpl(url, init) {
     const raw = init.body instanceof Uint8Array ? Buffer.from(init.body) : Buffer.from(String(init.body));
@@ -66,7 +83,7 @@ export function fakeServer({ last = 0, residents = [], pageSize = 200, script = 
     for (const m of body.mutations) {
       if (m.id <= state.last) { results.push({ id: m.id, status: "duplicate" }); continue; }
       if (m.id > state.last + 1) {
-        return new Response(JSON.stringify({ code: "mutation_gap", message: "gap", fields: {}, last_mutation_id: state.last }), { status: 409 });
+        return new Response(JSON.stringify({ code: "mutation_gap", message: "gap", fields: {}, last_mutation_id: state.last, database_id: state.databaseId }), { status: 409 });
       }
       state.last = m.id;
       if (m.args.name === "TOLAK") {
@@ -88,7 +105,7 @@ export function fakeServer({ last = 0, residents = [], pageSize = 200, script = 
       last_mutation_id: state.last, results, cursor: String(next), more,
       changes: { residents: page.map(({ seq, ...r }) => r), removed: [], desa: [{ code: "6311042005", name: "Batumandi" }],
         assignments: { kecamatan: { code: "631104", name: "Batu Mandi" }, desa_codes: assigned } },
-      server_time: "2026-11-28T01:00:00Z", clock_skew_flagged: false,
+      server_time: "2026-11-28T01:00:00Z", clock_skew_flagged: false, database_id: state.databaseId,
     }), { status: 200, headers: { "Content-Type": "application/json" } });
   }
   return { fetch: fetchImpl, requests, state };

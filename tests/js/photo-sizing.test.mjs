@@ -46,6 +46,7 @@ test("readPut: done, continue, fail for good, or retry later", () => {
   for (const status of [413, 415, 422]) assert.equal(readPut(status, H({}), { code: "x", message: "m" }, 1).action, "fail");
   assert.equal(readPut(500, H({}), null, 1).action, "retry");
   assert.equal(readPut(401, H({}), null, 1).action, "retry");
+  assert.deepEqual(readPut(429, H({}), { code: "upload_quota_exceeded", message: "m" }, 1), { action: "skip", message: "m" });
 });
 
 test("formatBytes in Indonesian", () => {

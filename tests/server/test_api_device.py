@@ -83,3 +83,30 @@ def test_deactivated_user_token_stops_working(app, device):
         user.active = False
         db.session.commit()
     assert device.sync(session).status_code == 401
+
+
+@pytest.mark.parametrize("username", ["petugas", "tidak_ada"])
+def test_lone_surrogate_password_is_the_same_clean_401_for_every_username(client, username):
+    res = client.post("/api/auth/device", data='{"username": "%s", "password": "ab\\ud800cd", '
+                      '"device_label": "HP"}' % username, content_type="application/json")
+    assert res.status_code == 401
+    assert res.get_json()["code"] == "unauthorized"
+
+
+def test_password_reset_keeps_the_phone_unless_asked(client, auth, app, device):
+    """A reset is mostly for a forgotten password: the phone's unsynced work must survive it."""
+    phone = device.login()
+    auth.login()
+    with app.app_context():
+        from server.models import User
+        pid = db.session.execute(select(User.id).where(User.username == "petugas")).scalar_one()
+    data = {"password": "sandi-petugas-baru-4", "password2": "sandi-petugas-baru-4"}
+    res = client.post(f"/users/{pid}/password", data=data)
+    assert res.status_code == 303
+    page = client.get(res.headers["Location"]).get_data(as_text=True)
+    assert "1 HP" in page and "tetap masuk" in page
+    assert device.sync(phone).status_code == 200
+    res = client.post(f"/users/{pid}/password", data={**data, "revoke_devices": "y"})
+    assert res.status_code == 303
+    res = device.sync(phone)
+    assert res.status_code == 401 and res.get_json()["code"] == "token_revoked"

@@ -105,7 +105,7 @@ def test_logout(client, auth):
 
 def test_forms_require_csrf(db_url):
     from server import create_app
-    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "k" * 40})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "web-csrf-key-8Pz2Wn5Qt1Lx7Hv4Rm9Cs3Gd6"})
     res = app.test_client().post("/login", data={"username": "camat", "password": "x"})
     assert res.status_code == 400
 

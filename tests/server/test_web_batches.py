@@ -133,12 +133,8 @@ def test_batches_page_permissions(client, auth, username, status):
 def test_petugas_cannot_reach_the_office_pages(client, auth, app):
     # petugas cannot log in to the office; a forged session of a petugas is refused too
     assert auth.login("petugas").status_code == 403
-    with app.app_context():
-        from server.models import User
-        petugas_id = db.session.execute(select(User.id).where(User.username == "petugas")
-                                        ).scalar_one()
-    with client.session_transaction() as session:
-        session["user_id"] = petugas_id
+    from cah_testkit import forge_office_session
+    forge_office_session(app, client, "petugas")
     for path in ("/batches", "/conflicts"):
         assert client.get(path).status_code == 403
     assert client.post("/batches", data=create_batch_form([])).status_code == 403
@@ -400,7 +396,7 @@ def test_terbilang(n, words):
 def test_batch_forms_need_csrf(db_url, app):
     """With CSRF on (production), a POST without the token changes nothing."""
     from server import create_app
-    real = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "k" * 40,
+    real = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "batches-csrf-key-5Tg8Hk2Wq9Zx3Lp7Nb4Vc1Md6",
                        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     web = real.test_client()
     page = web.get("/login").get_data(as_text=True)

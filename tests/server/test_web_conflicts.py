@@ -293,7 +293,7 @@ def test_conflict_form_needs_csrf(db_url, app, device):
     from test_web_batches import csrf_token
     verify_vs_reject(device)
     conflict = _conflict(app, "verify_vs_reject")
-    real = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "k" * 40,
+    real = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "conflicts-csrf-key-6Yh1Tb8Mr3Kq5Wz9Jx2Pn4",
                        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     web = real.test_client()
     page = web.get("/login").get_data(as_text=True)
@@ -309,3 +309,114 @@ def test_conflict_form_needs_csrf(db_url, app, device):
                                                       "csrf_token": token})
     assert res.status_code == 302
     assert _conflict(app, "verify_vs_reject").status == "resolved"
+
+
+# ---------------------------------------------------------------- tenant isolation (issue #8)
+
+NIK_ASLI = "6311044507010003"  # synthetic, Batumandi-coded
+JUAI_DESA = "6311012001"
+BATUMANDI_SECRETS = ("Warga Batumandi Asli", NIK_ASLI, "6311040101010009", "Jalan Asli No. 9",
+                     "081234500001")
+
+
+def register_batumandi(device):
+    return Phone(device, "petugas").register(
+        name="Warga Batumandi Asli", nik=NIK_ASLI, kk_number="6311040101010009",
+        birth_date="2001-07-05", address="Jalan Asli No. 9", phone="081234500001")
+
+
+def register_juai(device, **overrides):
+    args = {"desa": JUAI_DESA, "name": "Warga Juai Tiruan", "nik": NIK_ASLI,
+            "birth_date": "2001-07-05", **overrides}
+    return Phone(device, "petugas_juai").register(**args)
+
+
+def trail(app, rid):
+    """What a write to a resident would change: its row's version state and its events."""
+    with app.app_context():
+        row = db.session.get(Resident, rid)
+        events = db.session.execute(select(ResidentEvent.id).where(
+            ResidentEvent.resident_id == rid)).scalars().all()
+        return row.version, row.change_seq, row.merged_into, row.stage, events
+
+
+def plant_conflict(app, kecamatan, resident_id, other_id):
+    """A conflict as the old code filed it: in one kecamatan, pointing at the other's case."""
+    with app.app_context():
+        conflict = Conflict(kind="possible_duplicate", resident_id=resident_id,
+                            other_resident_id=other_id, details={"reason": "same_nik"},
+                            status="open", kecamatan_code=kecamatan)
+        db.session.add(conflict)
+        db.session.commit()
+        return conflict.id
+
+
+def assert_nothing_of_batumandi(page):
+    for secret in BATUMANDI_SECRETS:
+        assert secret not in page, secret
+
+
+def test_same_nik_in_another_kecamatan_files_no_conflict(client, auth, app, device):
+    """The issue's example: Juai registers a NIK Batumandi already holds."""
+    batumandi = register_batumandi(device)
+    before = trail(app, batumandi)
+    juai = register_juai(device)
+    assert count(app, Conflict) == 0
+    assert trail(app, batumandi) == before
+    # the notice names nobody: Juai's case only says the NIK is known elsewhere
+    assert "nik_registered_elsewhere" in _resident(app, juai).warnings
+    auth.login("camat_juai")
+    listing = client.get("/conflicts").get_data(as_text=True)
+    assert "0 konflik belum diselesaikan" in listing
+    assert_nothing_of_batumandi(listing)
+    detail = client.get(f"/residents/{juai}").get_data(as_text=True)
+    assert "sudah tercatat pada data warga di kecamatan lain" in detail
+    assert "Warga Batumandi Asli" not in detail and batumandi not in detail
+
+
+def test_same_nik_other_order_never_merges_batumandi_away(client, auth, app, device):
+    """The other order: Juai first, then Batumandi's real resident; nothing links them."""
+    juai = register_juai(device)
+    batumandi = register_batumandi(device)
+    assert count(app, Conflict) == 0
+    assert "nik_registered_elsewhere" in _resident(app, batumandi).warnings
+    auth.login("camat")
+    assert "0 konflik belum diselesaikan" in client.get("/conflicts").get_data(as_text=True)
+    assert _resident(app, batumandi).merged_into is None
+    assert _resident(app, juai).merged_into is None
+
+
+@pytest.mark.parametrize("decision", ["merge", "not_duplicate"])
+def test_a_conflict_pointing_across_is_404_and_never_resolved(client, auth, app, device,
+                                                              decision):
+    """Defence in depth: conflicts filed across kecamatan by the old code stay unreachable."""
+    batumandi = register_batumandi(device)
+    juai = register_juai(device, nik=None)
+    conflict_id = plant_conflict(app, "631101", juai, batumandi)
+    before, before_juai = trail(app, batumandi), trail(app, juai)
+    auth.login("camat_juai")
+    res = client.get(f"/conflicts/{conflict_id}")
+    assert res.status_code == 404
+    assert_nothing_of_batumandi(res.get_data(as_text=True))
+    listing = client.get("/conflicts").get_data(as_text=True)
+    assert_nothing_of_batumandi(listing)
+    assert "Warga Juai Tiruan" not in listing and "0 konflik belum diselesaikan" in listing
+    res = client.post(f"/conflicts/{conflict_id}", data={"decision": decision})
+    assert res.status_code == 404
+    assert_nothing_of_batumandi(res.get_data(as_text=True))
+    assert trail(app, batumandi) == before and trail(app, juai) == before_juai
+    with app.app_context():
+        assert db.session.get(Conflict, conflict_id).status == "open"
+
+
+def test_the_camat_of_batumandi_cannot_merge_a_juai_case(client, auth, app, device):
+    batumandi = register_batumandi(device)
+    juai = register_juai(device, nik=None)
+    conflict_id = plant_conflict(app, "631104", batumandi, juai)
+    before = trail(app, juai)
+    auth.login("camat")
+    res = client.get(f"/conflicts/{conflict_id}")
+    assert res.status_code == 404 and "Warga Juai Tiruan" not in res.get_data(as_text=True)
+    assert client.post(f"/conflicts/{conflict_id}", data={"decision": "merge"}).status_code == 404
+    assert trail(app, juai) == before
+    assert _resident(app, batumandi).merged_into is None

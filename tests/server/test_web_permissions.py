@@ -74,12 +74,8 @@ def as_role(client, auth, app, role):
     if role == PETUGAS:
         # A petugas cannot log in to the office view at all; force a session to prove that
         # the pages refuse one anyway.
-        from server.extensions import db
-        from server.models import User
-        with app.app_context():
-            pid = db.session.execute(select(User.id).where(User.username == "petugas")).scalar_one()
-        with client.session_transaction() as session:
-            session["user_id"] = pid
+        from cah_testkit import forge_office_session
+        forge_office_session(app, client, "petugas")
         return
     assert auth.login(role).status_code == 302
 
@@ -140,7 +136,7 @@ def test_petugas_is_refused_at_login_and_never_reaches_a_page(client, auth):
 def csrf_client(app, db_url):
     """The same database, with CSRF protection on (as in production)."""
     from server import create_app
-    strict = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "s" * 40,
+    strict = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "permissions-csrf-key-3Rf7Jm1Xs8Qw4Kd9Bv2Ny6",
                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     client = strict.test_client()
     page = client.get("/login").get_data(as_text=True)

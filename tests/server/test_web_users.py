@@ -45,7 +45,7 @@ def test_user_form_errors(client, auth, app):
     auth.login()
     cases = [(new_user(username="petugas"), "Nama pengguna ini sudah dipakai."),
              (new_user(password2="lain-lain-lain"), "Kedua kata sandi tidak sama."),
-             (new_user(password="pendek", password2="pendek"), "Kata sandi minimal 8 karakter."),
+             (new_user(password="pendek", password2="pendek"), "Kata sandi minimal 10 karakter."),
              (new_user(username="Huruf Besar"), "Hanya huruf kecil"),
              (new_user(role="superadmin"), "Pilihan tidak sah."),
              (new_user(desa=["6311012001"]), "Desa ini bukan bagian dari kecamatan Anda.")]

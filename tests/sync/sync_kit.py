@@ -36,9 +36,10 @@ class SyncKit:
 
     @staticmethod
     def actor(user_id=7, desa=(DESA_A,)):
-        """A petugas assigned to the given desa."""
+        """A petugas assigned to the given desa (their kecamatan is the first desa's)."""
         return SyncActor(user_id=user_id, username=f"petugas{user_id}", role="petugas",
-                         kecamatan_code=KECAMATAN, desa_codes=frozenset(desa))
+                         kecamatan_code=desa[0][:6] if desa else KECAMATAN,
+                         desa_codes=frozenset(desa))
 
     def register_args(self, **overrides):
         """Valid register_resident args with a fresh resident_id and a unique synthetic NIK."""

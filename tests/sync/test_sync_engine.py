@@ -184,6 +184,26 @@ def test_same_nik_is_a_possible_duplicate(session, kit):
     assert (conflict.status, conflict.kecamatan_code) == ("open", "631104")
 
 
+@pytest.mark.parametrize("same", [{"nik": "6311041203990002"},
+                                  {"nik": None, "name": "Warga Kembar"}])
+def test_possible_duplicate_links_per_case_are_capped(session, kit, same):
+    # One request of n registrations of one person filed n(n-1)/2 conflicts (100 → 4,950):
+    # each new case is linked to at most MAX_DUPLICATE_LINKS others.
+    from sync.handlers import MAX_DUPLICATE_LINKS
+    client = kit.client()
+    n = 12
+    mutations = [kit.mutation(client, "register_resident", kit.register_args(**same))
+                 for _ in range(n)]
+    response = kit.sync(client, mutations)
+    assert {r["status"] for r in response["results"]} == {"applied"}
+    conflicts = open_conflicts(session, "possible_duplicate")
+    assert len(conflicts) == sum(min(i, MAX_DUPLICATE_LINKS) for i in range(n))  # 30, not 66
+    per_case = {}
+    for c in conflicts:
+        per_case[c.resident_id] = per_case.get(c.resident_id, 0) + 1
+    assert max(per_case.values()) == MAX_DUPLICATE_LINKS
+
+
 def test_same_name_birth_date_desa_without_nik_is_a_possible_duplicate(session, kit):
     client = kit.client()
     first, _ = kit.register(client, nik=None, name="Ahmad  Fauzi")
