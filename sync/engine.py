@@ -212,7 +212,7 @@ def _apply_one(
     mid = mutation["id"]
     try:
         origin = _origin(session, actor, client, mutation.get("origin"))
-        if origin is not None and _written_before(session, origin):
+        if origin is not None and _processed_before(session, actor, origin):
             return {"id": mid, "status": "duplicate"}  # the restored copy has it already
         # The context manager rolls the SAVEPOINT back on any exception, then re-raises;
         # on PostgreSQL that also clears a failed statement, so the next mutation can run.
@@ -267,12 +267,24 @@ def _origin(session: Session, actor: SyncActor, client: Client,
     return origin_client, origin["id"]
 
 
-def _written_before(session: Session, origin: tuple[str, int]) -> bool:
-    # Every applied mutation writes at least one event under its (client, id); one that
-    # changed nothing wrote none, and replaying it changes nothing again.
+def _processed_before(session: Session, actor: SyncActor, origin: tuple[str, int]) -> bool:
+    """True when the restored database already holds the outcome of mutation `origin`."""
+    client_id, mutation_id = origin
+    # A client the database still knows applied its mutations in order: every id up to its
+    # last_mutation_id was processed — applied, rejected, or applied with nothing to change
+    # (which wrote no event, so the events alone would let it be applied again over a later
+    # value).
+    last = session.execute(select(Client.last_mutation_id)
+                           .where(Client.client_id == client_id)).scalar()
+    if last is not None:
+        return mutation_id <= last
+    # A client lost with the restore: an earlier replay wrote its events under its id, always
+    # by this officer (_origin refuses another officer's known client). Events of another
+    # officer under that id prove nothing: counting them would let anyone who pulled the id
+    # from a case pre-empt this officer's replay.
     return session.execute(select(ResidentEvent.id).where(
-        ResidentEvent.client_id == origin[0], ResidentEvent.mutation_id == origin[1]).limit(1)
-    ).first() is not None
+        ResidentEvent.client_id == client_id, ResidentEvent.mutation_id == mutation_id,
+        ResidentEvent.user_id == actor.user_id).limit(1)).first() is not None
 
 
 def _parse_at(value: str) -> datetime:

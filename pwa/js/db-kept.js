@@ -22,19 +22,27 @@ export async function keepPhoto(s, sha256, nowIso) {
   if (!a) return;
   s.attachments.delete(sha256);
   const { verify: _verify, ...photo } = a;
-  s.kept_photos.put({ ...photo, kept_at: nowIso });
+  s.kept_photos.put({ ...photo, kept_at: photo.kept_at || nowIso }); // a re-check keeps its age
+  await prunePhotos(s, nowIso);
+}
+
+async function prunePhotos(s, nowIso) {
   const kept = await req(s.kept_photos.getAll());
   const items = kept.map((p) => ({ key: p.sha256, at: p.kept_at, size: p.size }));
   for (const sha of expired(items, Date.parse(nowIso), { maxBytes: KEEP_MAX_PHOTO_BYTES })) s.kept_photos.delete(sha);
 }
 
-/** Add acknowledged entries to the kept log, then drop what is past retention. */
+/**
+ * Add acknowledged entries to the kept log, then drop what is past retention — on every
+ * answer, not only those that acknowledge something, so that 30 days mean 30 days on a phone
+ * that only pulls.
+ */
 export async function keepLog(s, entries, clientId, nowIso) {
-  if (!entries.length) return;
   for (const e of entries) s.acked.add(logEntry(e, clientId, nowIso));
   const log = await req(s.acked.getAll());
   const items = log.map((e) => ({ key: e.seq, at: e.acked_at }));
   for (const seq of expired(items, Date.parse(nowIso), { maxCount: KEEP_MAX_ENTRIES })) s.acked.delete(seq);
+  await prunePhotos(s, nowIso);
 }
 
 /** Recompute the view of residents after their pending entries changed. */

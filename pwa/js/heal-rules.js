@@ -20,7 +20,9 @@ export function logEntry(entry, clientId, ackedAt) {
   return {
     client_id: clientId, id: entry.id, name: entry.name, at: entry.at, args: entry.args,
     resident_id: entry.resident_id, resident_ids: entry.resident_ids, origin: entry.origin ?? null,
-    acked_at: ackedAt,
+    // A resent entry keeps the time it was first acknowledged: resending must not restart
+    // its retention period.
+    acked_at: entry.first_acked_at ?? ackedAt,
   };
 }
 
@@ -36,7 +38,8 @@ export function healTrigger(session, lastMutationId, databaseId) {
 
 function outboxForm(e, origin) {
   return { id: e.id, name: e.name, at: e.at, args: e.args, resident_id: e.resident_id,
-    resident_ids: e.resident_ids, ...(origin ? { origin } : {}) };
+    resident_ids: e.resident_ids, ...(origin ? { origin } : {}),
+    ...(e.acked_at ? { first_acked_at: e.acked_at } : {}) };
 }
 
 /**
@@ -78,8 +81,8 @@ export function photosOf(entries) {
  * it), uploaded only when missing; it waits for its mutation when that one is resent.
  */
 export function photoToCheck(kept, waitsForMutation) {
-  const { kept_at: _keptAt, ...photo } = kept;
-  return { ...photo, ready: !waitsForMutation, offset: 0, failed: null, verify: true };
+  // kept_at stays: kept again after the check, its retention period goes on, not over.
+  return { ...kept, ready: !waitsForMutation, offset: 0, failed: null, verify: true };
 }
 
 /**
@@ -88,7 +91,11 @@ export function photoToCheck(kept, waitsForMutation) {
  */
 export function expired(items, now, { maxCount = Infinity, maxBytes = Infinity, days = KEEP_DAYS } = {}) {
   const cutoff = now - days * DAY_MS;
-  const newestFirst = [...items].sort((a, b) => String(b.at).localeCompare(String(a.at)));
+  // Ties (one answer acknowledges many entries at once) go by key: the log's seq grows with
+  // acknowledgement, so the highest is the newest.
+  const byKey = (a, b) => (typeof a.key === "number" && typeof b.key === "number"
+    ? b.key - a.key : String(b.key).localeCompare(String(a.key)));
+  const newestFirst = [...items].sort((a, b) => String(b.at).localeCompare(String(a.at)) || byKey(a, b));
   const drop = [];
   let count = 0;
   let bytes = 0;

@@ -62,7 +62,8 @@ test("kept photos come back to be checked with HEAD; those of resent entries wai
   const verify = makeEntry(1, "verify_resident", { resident_id: rid(1), checks: {}, kk_photo: sha }, "x");
   assert.deepEqual([...photosOf([verify])], [sha]);
   const kept = { sha256: sha, blob: null, size: 10, ready: true, offset: 10, kept_at: "x" };
-  assert.deepEqual(photoToCheck(kept, true), { sha256: sha, blob: null, size: 10, ready: false, offset: 0, failed: null, verify: true });
+  // kept_at travels along: kept again after the check, the photo's 30 days go on, not over
+  assert.deepEqual(photoToCheck(kept, true), { sha256: sha, blob: null, size: 10, ready: false, offset: 0, failed: null, verify: true, kept_at: "x" });
   assert.equal(photoToCheck(kept, false).ready, true);
 });
 
@@ -79,6 +80,16 @@ test("retention: 30 days, then the count and byte caps, oldest dropped first", (
   assert.deepEqual(expired(items, now), ["old"]);
   assert.deepEqual(expired(items, now, { maxCount: 2 }), ["a", "old"]);
   assert.deepEqual(expired(items, now, { maxBytes: 12 }), ["a", "old"]);
+  // One answer acknowledges several entries at one time: the lowest seqs are the oldest.
+  const log = [1, 2, 3].map((seq) => ({ key: seq, at: "2026-12-20T00:00:00Z" }))
+    .concat([{ key: 4, at: "2026-12-21T00:00:00Z" }]);
+  assert.deepEqual(expired(log, now, { maxCount: 2 }).sort(), [1, 2]);
+});
+
+test("a resent entry keeps the time it was first acknowledged", () => {
+  const first = logEntry(makeEntry(3, "verify_resident", { resident_id: rid(1), checks: {} }, "x"), "c1", "2026-12-01T00:00:00Z");
+  const [resent] = planLoginHeal([{ ...first, seq: 9 }], []).resend;
+  assert.equal(logEntry(resent, "c2", "2026-12-20T00:00:00Z").acked_at, "2026-12-01T00:00:00Z");
 });
 
 test("a restored server gets back every acknowledged record exactly once, in order", async () => {

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from sync.identity import database_id, renew_database_id
 from sync.models import Batch, BatchItem, Conflict, RejectedMutation, Resident, ResidentEvent
-from sync_kit import DESA_A, collection_args, pipeline_args
+from sync_kit import collection_args, pipeline_args
 
 
 def _history(kit, client):
@@ -124,4 +124,46 @@ def test_the_sync_answer_carries_the_database_identity(kit, session):
     session.commit()
     assert renewed != first
     assert kit.sync(client)["database_id"] == renewed
-    assert DESA_A  # the kit's desa is the one registrations use
+
+
+def test_another_officer_cannot_pre_empt_a_lost_clients_replay(kit, session):
+    # B's client was lost with the restore (backup older than B's login). A, who pulled B's
+    # client id from a shared case, claims (B's client, 1..2) first — a lost id cannot be
+    # told from a new one, so that is written as A's — yet B's own replay is still applied.
+    lost = kit.client(user_id=7)
+    args = kit.register_args()
+    original = kit.mutation(lost, "register_resident", args)
+    session.delete(lost)
+    session.commit()
+
+    officer_a = kit.client(user_id=8)
+    claims = [kit.mutation(officer_a, "register_resident", kit.register_args())
+              for _ in range(2)]
+    for number, claim in enumerate(claims, start=1):
+        claim["origin"] = {"client_id": lost.client_id, "id": number}
+    kit.sync(officer_a, claims, actor=kit.actor(8))
+
+    officer_b = kit.client(user_id=7)
+    replay = {**original, "id": 1, "origin": {"client_id": lost.client_id, "id": 1}}
+    assert kit.sync(officer_b, [replay])["results"][0]["status"] == "applied"
+    assert session.get(Resident, args["resident_id"]) is not None
+    # ... and a second replay of it (a lost answer) is B's duplicate
+    assert kit.sync(officer_b, [{**replay, "id": 2}])["results"][0]["status"] == "duplicate"
+
+
+def test_a_replayed_update_that_changed_nothing_is_not_applied_again(kit, session):
+    # An update that found the value already there wrote no event; replayed after a later
+    # change it would put the old value back (with no conflict: same client).
+    first = kit.client()
+    rid = kit.found(first)
+    phone = session.get(Resident, rid, populate_existing=True).phone
+    noop = kit.mutation(first, "update_resident", {"resident_id": rid, "base_version": 1,
+                                                   "fields": {"phone": phone}})
+    later = kit.mutation(first, "update_resident", {"resident_id": rid, "base_version": 1,
+                                                    "fields": {"phone": "+6281299990000"}})
+    assert [r["status"] for r in kit.sync(first, [noop, later])["results"]] == ["applied"] * 2
+
+    second = kit.client()  # the officer logged in again after the restore: the log is resent
+    replay = _replayed([noop, later], first, 1)
+    assert [r["status"] for r in kit.sync(second, replay)["results"]] == ["duplicate"] * 2
+    assert session.get(Resident, rid, populate_existing=True).phone == "+6281299990000"
