@@ -71,14 +71,14 @@ def _engine_run(url: str, seed: int, n: int = 1000) -> float:
 
 def _http_run(server: harness.ServerProcess, seed: int, n: int = 1000) -> tuple[float, int]:
     """Seconds for n registrations as two gzip POSTs (answers read); returns (s, bytes up)."""
-    phone = phone.RawPhone.login(server.port, label="bench")
+    device = phone.RawPhone.login(server.port, label="bench")
     for args in data.registrations(n, seed=seed):
-        phone.queue("register_resident", args)
-    phone.cursor = str(server.sql("select coalesce(max(change_seq), 0) from residents")[0][0])
+        device.queue("register_resident", args)
+    device.cursor = str(server.sql("select coalesce(max(change_seq), 0) from residents")[0][0])
     sent = 0
     t0 = time.perf_counter()
-    while phone.outbox:
-        outcome = phone.sync_once(BATCH)
+    while device.outbox:
+        outcome = device.sync_once(BATCH)
         assert outcome.status == 200, (outcome.status, outcome.error, outcome.data)
         sent += outcome.request_bytes
     return time.perf_counter() - t0, sent

@@ -8,8 +8,11 @@ const SHELL_FILES = [/*__SHELL_FILES__*/];
 const CACHE_PREFIX = "cah-shell-";
 const CACHE_NAME = CACHE_PREFIX + SHELL_VERSION;
 const SCOPE = new URL(self.registration.scope);
-const INDEX_URL = new URL("index.html", SCOPE).href;
-const SHELL_URLS = new Set(SHELL_FILES.map((f) => new URL(f, SCOPE).href));
+// The page is cached under the address the officer opened (the scope, "./"), not
+// index.html: the install then revalidates the copy the browser already holds (a small 304)
+// instead of downloading the page a second time over 2G.
+const INDEX_URL = SCOPE.href;
+const SHELL_URLS = new Set(SHELL_FILES.map((f) => new URL(f === "index.html" ? "./" : f, SCOPE).href));
 
 self.addEventListener("install", (event) => {
   // "no-cache" revalidates with the server: a stale HTTP-cached file must never be stored
