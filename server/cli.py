@@ -222,21 +222,30 @@ def purge_command():
                f"{counts['office_sessions']} sesi kantor yang sudah berakhir.")
 
 
-@main.command("backup")
-@click.argument("file", type=click.Path(dir_okay=False))
-def backup_command(file):
-    """Write the whole database (photos included) to FILE; safe while the server runs."""
-    from .backup import BackupError, backup_database
+def _on_engine(operation, file):
+    """Run backup_database or restore_database on the app's engine; a BackupError is the
+    operator's to read (a click error), never a traceback."""
+    from .backup import BackupError
 
     app = _app()
     with app.app_context():
         db.session.remove()
         try:
-            result = backup_database(db.engine, file)
+            return operation(db.engine, file)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"Cadangan ditulis ke {result.path} ({result.size:,} byte; identitas basis data "
-               f"{result.database_id}).".replace(",", "."))
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_command(file):
+    """Write the whole database (photos included) to FILE; safe while the server runs."""
+    from .backup import backup_database
+
+    result = _on_engine(backup_database, file)
+    size = f"{result.size:,}".replace(",", ".")  # Indonesian thousands, not in the path
+    click.echo(f"Cadangan ditulis ke {result.path} ({size} byte; identitas basis data "
+               f"{result.database_id}).")
 
 
 @main.command("restore")
@@ -245,17 +254,11 @@ def backup_command(file):
 def restore_command(file, yes):
     """Replace the database with the backup in FILE. Stop the server first; the database gets
     a new identity, and the phones resend what they synced after the backup."""
-    from .backup import BackupError, restore_database
+    from .backup import restore_database
 
     if not yes:
         click.confirm("Semua data saat ini diganti dengan isi cadangan. Lanjutkan?", abort=True)
-    app = _app()
-    with app.app_context():
-        db.session.remove()
-        try:
-            new_id = restore_database(db.engine, file)
-        except BackupError as exc:
-            raise click.ClickException(str(exc)) from exc
+    new_id = _on_engine(restore_database, file)
     click.echo(f"Basis data dipulihkan dari {file}; identitas baru {new_id}. HP petugas akan "
                "mengirim ulang data yang tersinkron setelah cadangan itu dibuat.")
 
