@@ -8,12 +8,17 @@ change.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hypothesis import strategies as st
+
+from sync.handlers_registration import MAX_DUPLICATE_LINKS
+from sync.signature import encode_signature
 
 KECAMATAN = "631104"
 D1, D2, D3 = "6311042005", "6311042001", "6311042003"  # D3: nobody's desa
@@ -175,13 +180,18 @@ def draw_register(data, model: Model, client: ClientInfo):
 def _apply_registration(model: Model, client: ClientInfo, mid: int, args: dict) -> None:
     rid = args["resident_id"]
     key = name_key(args["name"])
-    for other in model.residents.values():  # possible duplicates, found before the insert
-        same_nik = args["nik"] is not None and other.nik == args["nik"]
-        same_person = (other.desa == args["desa_code"] and other.birth_date == args["birth_date"]
-                       and name_key(other.name) == key
-                       and (args["nik"] is None or other.nik is None))
-        if same_nik or same_person:
-            model.conflicts[("possible_duplicate", rid)] += 1
+    # Possible duplicates, found before the insert: at most MAX_DUPLICATE_LINKS per rule, the
+    # oldest first (every case here has the same created_at, so the lowest ids).
+    same_nik = sorted(other.rid for other in model.residents.values()
+                      if args["nik"] is not None and other.nik == args["nik"])
+    same_person = sorted(other.rid for other in model.residents.values()
+                         if other.desa == args["desa_code"]
+                         and other.birth_date == args["birth_date"]
+                         and name_key(other.name) == key
+                         and (args["nik"] is None or other.nik is None))
+    linked = set(same_nik[:MAX_DUPLICATE_LINKS]) | set(same_person[:MAX_DUPLICATE_LINKS])
+    if linked:
+        model.conflicts[("possible_duplicate", rid)] += len(linked)
     model.residents[rid] = ResidentModel(
         rid=rid, desa=args["desa_code"], name=args["name"], nik=args["nik"],
         birth_date=args["birth_date"], args=dict(args),
@@ -496,11 +506,6 @@ def draw_collection(data, model: Model, client: ClientInfo):
 
 def signature(points: int, width: int = 320, height: int = 160) -> dict:
     """A signature argument (format 1) with `points` points in one stroke."""
-    import base64
-    import hashlib
-
-    from sync.signature import encode_signature
-
     stroke = [(10 + (i * 7) % (width - 20), 20 + (i * 13) % (height - 40)) for i in range(points)]
     raw = encode_signature(width, height, [stroke])
     return {"data": base64.b64encode(raw).decode(), "sha256": hashlib.sha256(raw).hexdigest()}
