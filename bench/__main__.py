@@ -19,8 +19,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import browser as B
-from . import data, deliveries, harness, phone, throughput
+from playwright.sync_api import sync_playwright
+from sqlalchemy import create_engine, text
+
+from . import browser as B, deliveries, harness, phone, throughput
 
 RESULTS = harness.REPO / "bench" / "results"
 KB = 1000  # budgets are read in decimal kilobytes (the stricter reading)
@@ -55,8 +57,6 @@ def machine() -> dict:
         except OSError:
             return "?"
 
-    from sqlalchemy import create_engine, text
-
     try:
         engine = create_engine(harness.PG_ADMIN_URL)
         with engine.connect() as conn:
@@ -72,8 +72,6 @@ def machine() -> dict:
 
 
 def run_browser_parts(parts, reps, workdir, log) -> dict:
-    from playwright.sync_api import sync_playwright
-
     out = {}
     with sync_playwright() as pw:
         chromium = phone.launch_chromium(pw)
@@ -181,8 +179,6 @@ def link_runs(chromium, workdir, reps, log, what, make_items, prepare) -> dict:
 
 def single_record(reps, workdir, log) -> dict:
     """One registration alone in a sync request (and its share above the envelope)."""
-    from playwright.sync_api import sync_playwright
-
     sizes, envelopes = [], []
     with sync_playwright() as pw:
         chromium = phone.launch_chromium(pw)

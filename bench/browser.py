@@ -14,6 +14,8 @@ import json
 import time
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from . import data, harness, phone
 
 USABLE_FORM_JS = """(() => {
@@ -75,8 +77,6 @@ def shell_bytes(browser, url: str) -> dict:
     # Non-flat auto-attach: the service worker's session talks through this page session.
     cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": True,
                                       "flatten": False})
-    from playwright.sync_api import expect
-
     page.goto(url + "/app/")
     expect(page.locator("html")).to_have_attribute("data-offline-ready", "true", timeout=60000)
     page.wait_for_timeout(1500)  # late responses (icons, manifest) settle

@@ -7,6 +7,7 @@ some, a vulnerable category and a short note for a few.
 """
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from datetime import date, timedelta
@@ -85,8 +86,6 @@ PAD = (340, 176)  # CSS px of the signature canvas on a 360 px wide phone (100 %
 def signature_strokes(rng: random.Random, pad=PAD) -> list[list[list[int]]]:
     """Raw pointer samples of a finger signature (60 Hz): a looping name, a second word or
     initial, sometimes an underline or a dot. The app thins and simplifies them itself."""
-    import math
-
     width, height = pad
     strokes = []
     x = rng.uniform(0.08, 0.18) * width

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,6 +21,13 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from server import create_app
+from server.cli import create_user, init_database
+from server.extensions import db
 
 REPO = Path(__file__).resolve().parents[1]
 LINKPROXY = (REPO / "../shared/tools/linkproxy.py").resolve()
@@ -55,9 +63,6 @@ def free_port() -> int:
 # ---------------------------------------------------------------- databases
 def create_pg_database(prefix: str = "cah_h") -> str:
     """Create a fresh PostgreSQL database; returns its URL (drop it with drop_pg_database)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
@@ -70,9 +75,6 @@ def create_pg_database(prefix: str = "cah_h") -> str:
 
 def drop_pg_database(url: str) -> None:
     """Drop a database made by create_pg_database (terminating what still uses it)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
     name = make_url(url).database
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -86,10 +88,6 @@ def drop_pg_database(url: str) -> None:
 
 def prepare_database(url: str, users=USERS) -> None:
     """Create the tables, load the wilayah and create the users (in this process)."""
-    from server import create_app
-    from server.cli import create_user, init_database
-    from server.extensions import db
-
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
@@ -197,8 +195,6 @@ class ServerProcess:
 
     def sql(self, statement: str, **params):
         """Run one SQL statement on the server's database; returns all rows."""
-        from sqlalchemy import create_engine, text
-
         engine = create_engine(self.database_url)
         try:
             with engine.connect() as conn:
@@ -256,7 +252,8 @@ class LinkProxy:
         if "linkproxy:" not in line:
             self.proc.kill()
             raise RuntimeError(f"linkproxy did not start: {line}{self.proc.stderr.read()}")
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(self.proc,), daemon=True)
+        self._drainer.start()
         return self
 
     @staticmethod
@@ -273,6 +270,9 @@ class LinkProxy:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if self.proc:
+            self._drainer.join(5)  # EOF once the process is gone; then the pipe can be closed
+            self.proc.stderr.close()
         self.last_stats = self.read_stats()
         return self.last_stats
 
@@ -297,8 +297,6 @@ def seed_for_first_cut(drop_prob: float, drop_max_bytes: int, lo: int, hi: int,
     rng.randint(1, drop_max_bytes) from random.Random(seed). A test that relies on this checks
     linkproxy's own counters afterwards (connections_dropped), so a change there is caught.
     """
-    import random
-
     for seed in range(limit):
         rng = random.Random(seed)
         if not rng.random() < drop_prob:

@@ -13,7 +13,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
 
 from .harness import PASSWORDS
 
@@ -136,8 +139,6 @@ class RawPhone:
         return m
 
     def envelope(self, mutations) -> dict:
-        from datetime import datetime, timezone
-
         return {"protocol": 1, "client_id": self.client_id, "app_version": "raw-client",
                 "sent_at": datetime.now(timezone.utc).isoformat(), "cursor": self.cursor,
                 "mutations": list(mutations)}
@@ -233,8 +234,6 @@ def run_with_chromium(body, *, timeout: float | None = None):
     Playwright's sync API allows one instance per thread: a thread of our own works even
     where the caller's thread already holds one (pytest's tests/e2e session fixture).
     """
-    from playwright.sync_api import sync_playwright
-
     outcome: dict = {}
 
     def target():
@@ -268,8 +267,6 @@ def launch_persistent(pw, profile: Path, **kwargs):
 def login_phone(page, base_url: str, username: str = "petugas", password: str | None = None,
                 timeout: float = 30000) -> None:
     """Open /app/ online, log the device in, wait until the shell works offline."""
-    from playwright.sync_api import expect
-
     page.goto(base_url + "/app/")
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(password or PASSWORDS[username])
@@ -280,8 +277,6 @@ def login_phone(page, base_url: str, username: str = "petugas", password: str | 
 
 def register_via_form(page, args: dict) -> None:
     """Fill and save the registration form like an officer; returns after "Tersimpan"."""
-    from playwright.sync_api import expect
-
     page.get_by_role("button", name="Daftarkan warga baru").click()
     page.get_by_label("Desa", exact=True).select_option(args["desa_code"])
     page.get_by_label("Nama lengkap").fill(args["name"])

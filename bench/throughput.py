@@ -17,27 +17,26 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from server.models import User
+from sync.context import SyncActor
+from sync.engine import process_sync
+from sync.models import Client, Resident
+
 from . import data, harness, phone
 
 BATCH = 500
 
 
 def _actor(user_id: int, desa):
-    from sync.engine import SyncActor
-
     return SyncActor(user_id=user_id, username="petugas", role="petugas",
                      kecamatan_code="631104", desa_codes=frozenset(desa))
 
 
 def _engine_run(url: str, seed: int, n: int = 1000) -> float:
     """Seconds to apply n registrations through process_sync (commits included)."""
-    from sqlalchemy import create_engine, func, select
-    from sqlalchemy.orm import Session
-
-    from server.models import User
-    from sync.engine import process_sync
-    from sync.models import Client, Resident
-
     engine = create_engine(url)
     try:
         with Session(engine) as session:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole suite: node tests, then pytest
-# (server + sync on SQLite and PostgreSQL, phone app in headless Chromium).
+# Install everything the tests need and run the whole suite: node tests, the guard rails
+# (tests/test_contracts.py: layer contracts, ruff, phone-app import cycles; the docs' stage
+# table), then pytest (server + sync on SQLite and PostgreSQL, phone app in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,12 @@ if ! command -v pg_dump >/dev/null 2>&1 || ! command -v pg_restore >/dev/null 2>
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null
 fi
 
+# Node for the phone app's unit tests and madge (tests/test_contracts.py).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 # PostgreSQL: start the local cluster if it is installed but not answering.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -43,6 +50,11 @@ fi
 python3 -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e ".[test]"
+# madge, pinned in package-lock.json (node_modules/ is not committed).
+npm ci --no-audit --no-fund --loglevel=error
 
 node --test tests/js/
-.venv/bin/python -m pytest "$@"
+# The guard rails first: a broken layout stops the run before the long suite.
+GUARDS=(tests/test_contracts.py tests/test_docs_transitions.py)
+.venv/bin/python -m pytest -q "${GUARDS[@]}"
+.venv/bin/python -m pytest "${GUARDS[@]/#/--ignore=}" "$@"

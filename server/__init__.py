@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config as cfg
+from . import api, auth, bounds, config as cfg, errors, formatting, pwa, security, web
 from .extensions import db, init_app as init_extensions
 
 
@@ -54,7 +54,6 @@ def create_app(test_config=None, *, instance_path=None):
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
-    from . import api, auth, bounds, errors, formatting, pwa, security, web
     formatting.register(app)
     app.url_map.converters["int"] = bounds.IdConverter  # every <int:id> inside the id columns
     app.url_map.converters["default"] = bounds.TextConverter  # every <name>: no control

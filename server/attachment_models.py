@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
+from sync.models import utcnow
+
 from .extensions import db
-from .models import utcnow
 
 
 class Attachment(db.Model):

@@ -1,6 +1,7 @@
 """Photo attachments (KK copy, delivery): the resumable upload logic behind
-PUT/HEAD /api/attachments/<sha256>; the tables are in attachment_models.py, the per-user
-bounds in attachment_quota.py, the type check and metadata stripping in images.py.
+PUT/HEAD /api/attachments/<sha256> and the lookup behind the office's
+GET /attachments/<sha256> (server/web/photos.py); the tables are in attachment_models.py, the
+per-user bounds in attachment_quota.py, the type check and metadata stripping in images.py.
 
 Stored in the database (DESIGN §4, docs/interfaces-pipeline.md) so that several gunicorn
 workers and a PostgreSQL backup see the same files.
@@ -22,21 +23,23 @@ import hashlib
 import re
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from flask import abort, current_app, g
-
 from . import attachment_quota as bounds
 from .attachment_models import Attachment, AttachmentUpload  # noqa: F401  (re-exported)
-from .attachment_quota import (DEFAULT_MAX_BYTES, DEFAULT_PARTIAL_QUOTA_BYTES,  # noqa: F401
-                               DEFAULT_UNREFERENCED_QUOTA_BYTES, max_bytes, partial_quota,
-                               unreferenced_quota)
-from .auth import audit, office_login_required
+from .attachment_quota import (  # noqa: F401
+    DEFAULT_MAX_BYTES,
+    DEFAULT_PARTIAL_QUOTA_BYTES,
+    DEFAULT_UNREFERENCED_QUOTA_BYTES,
+    max_bytes,
+    partial_quota,
+    unreferenced_quota,
+)
 from .extensions import db
-from .images import (JPEG, PNG, InvalidImage, sniff, strip_jpeg, strip_metadata,  # noqa: F401
-                     strip_png)
+from .images import InvalidImage, UnsupportedImage, image_type, strip_metadata
 
 PARTIAL_UPLOAD_DAYS = 14  # ATTACHMENT_PARTIAL_RETENTION_DAYS unless configured
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -167,17 +170,12 @@ def purge_unfinished_uploads(now):
 
 
 def _check_type(head, declared):
-    mime = sniff(head)
-    if mime is None:
-        raise UploadError(415, "unsupported_media_type", MSG_WRONG_TYPE)
-    declared = (declared or "").split(";")[0].strip().lower()
-    if declared in ("image/jpg", "image/pjpeg"):
-        declared = JPEG
-    if declared not in ("", "application/octet-stream", mime):
-        raise UploadError(415, "unsupported_media_type",
-                          MSG_TYPE_MISMATCH.format(declared=declared))
-    return mime
-
+    try:
+        return image_type(head, declared)
+    except UnsupportedImage as exc:
+        message = (MSG_TYPE_MISMATCH.format(declared=exc.declared) if exc.declared
+                   else MSG_WRONG_TYPE)
+        raise UploadError(415, "unsupported_media_type", message) from None
 
 
 def _store_chunk(session, *, user, sha256, start, body, total, mime, now):
@@ -283,37 +281,3 @@ def put_chunk(session, *, sha256, body, content_range, content_type, user, cap, 
     except IntegrityError:
         pass  # a colleague finished the same file in a parallel request: that is fine
     return 201, {"sha256": sha256, "size": total, "complete": True}
-
-
-# ---------------------------------------------------------------- office view
-
-@office_login_required
-def office_attachment(sha256):
-    """GET /attachments/<sha256>: the stored (stripped) photo, for the camat and operator of
-    the kecamatan it was uploaded in; for anyone else it does not exist (404)."""
-    sha256 = sha256.strip().lower()
-    if not SHA256_RE.match(sha256):
-        abort(404)
-    row = completed(db.session, sha256, g.user.kecamatan_code)
-    if row is None:
-        abort(404)
-    data = row.data
-    audit("view_attachment", target=sha256)
-    db.session.commit()
-    response = current_app.response_class(data, mimetype=row.mime)
-    extension = "jpg" if row.mime == JPEG else "png"
-    # A photo of a KK copy is personal data: no copy in the browser's or a proxy's cache.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Disposition"] = f'inline; filename="foto-{sha256[:12]}.{extension}"'
-    return response
-
-
-def _register_office_route():
-    # Registered on the office blueprint from here, so that the upload logic and the view of
-    # the stored photo live in one module (server.api imports this module at start-up).
-    from .web import bp as web_bp
-    web_bp.add_url_rule("/attachments/<sha256>", endpoint="attachment",
-                        view_func=office_attachment, methods=["GET"])
-
-
-_register_office_route()

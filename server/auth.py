@@ -6,18 +6,28 @@ import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from sqlalchemy import delete, or_, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from . import security
-from sync.models import as_utc
+from sync.models import as_utc, utcnow
 
+from . import security
 from .extensions import db
-from .models import AuditEntry, OfficeSession, User, utcnow
+from .models import AuditEntry, OfficeSession, User
 from .passwords import verify_password
 
 bp = Blueprint("auth", __name__)

@@ -2,16 +2,34 @@
 restore, demo."""
 import os
 import uuid
+from datetime import date
 
 import click
+from alembic.util import CommandError
+from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
-from .extensions import db
+from sync.context import SyncActor
+from sync.engine import process_sync
+from sync.models import Client, utcnow
+
+from . import create_app
 from .auth import end_office_sessions
-from .migrations import (UnknownSchema, current_revision, downgrade_database, head_revision,
-                         history, upgrade_database)
+from .backup import BackupError, backup_database, restore_database
+from .demo import demo_mutations
+from .extensions import db
+from .migrations import (
+    UnknownSchema,
+    current_revision,
+    downgrade_database,
+    head_revision,
+    history,
+    upgrade_database,
+)
 from .models import ROLES, Assignment, User, Wilayah
+from .operations import DEFAULT_STEP_MINUTES, Operation, OperationDesa, active_operation_map
 from .passwords import password_problem
+from .retention import purge_expired
 from .wilayah import load_wilayah, normalise_code
 
 DEMO_USERS = (
@@ -26,8 +44,6 @@ DEMO_USERS = (
 def upgrade_schema(revision="head"):
     """Bring the app's database to a schema revision (server/migrations); an empty database is
     created, one made by 0.1.0's create_all is adopted first. Returns an UpgradeResult."""
-    from alembic.util import CommandError
-
     db.session.remove()  # the session must not hold locks the ALTERs would wait for
     try:
         return upgrade_database(db.engine, revision)
@@ -92,8 +108,19 @@ def create_user(username, password, role, kecamatan, desa_codes=(), full_name=No
 
 
 def _app():
-    from . import create_app
-    return create_app()
+    """The app of one command; its database connections are closed when the command ends
+    (a CLI run in a long-lived process, e.g. a test, would otherwise leave them open)."""
+    app = create_app()
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: _dispose_engines(app))
+    return app
+
+
+def _dispose_engines(app):
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @click.group()
@@ -142,8 +169,6 @@ def db_upgrade_command(revision):
 def db_downgrade_command(revision):
     """Take the schema back to REVISION ("base": no tables). Loses data only the newer
     schema holds; take a backup first."""
-    from alembic.util import CommandError
-
     app = _app()
     with app.app_context():
         db.session.remove()
@@ -211,9 +236,6 @@ def serve_command(host, port, workers):
 def purge_command():
     """Delete personal data past its retention period (docs/security.md): rejected mutations,
     unfinished photo uploads and ended office sessions. Safe to run at any time, e.g. daily."""
-    from .models import utcnow
-    from .retention import purge_expired
-
     app = _app()
     with app.app_context():
         counts = purge_expired(utcnow())
@@ -225,8 +247,6 @@ def purge_command():
 def _on_engine(operation, file):
     """Run backup_database or restore_database on the app's engine; a BackupError is the
     operator's to read (a click error), never a traceback."""
-    from .backup import BackupError
-
     app = _app()
     with app.app_context():
         db.session.remove()
@@ -240,8 +260,6 @@ def _on_engine(operation, file):
 @click.argument("file", type=click.Path(dir_okay=False))
 def backup_command(file):
     """Write the whole database (photos included) to FILE; safe while the server runs."""
-    from .backup import backup_database
-
     result = _on_engine(backup_database, file)
     size = f"{result.size:,}".replace(",", ".")  # Indonesian thousands, not in the path
     click.echo(f"Cadangan ditulis ke {result.path} ({size} byte; identitas basis data "
@@ -254,8 +272,6 @@ def backup_command(file):
 def restore_command(file, yes):
     """Replace the database with the backup in FILE. Stop the server first; the database gets
     a new identity, and the phones resend what they synced after the backup."""
-    from .backup import restore_database
-
     if not yes:
         click.confirm("Semua data saat ini diganti dengan isi cadangan. Lanjutkan?", abort=True)
     new_id = _on_engine(restore_database, file)
@@ -287,10 +303,6 @@ DEMO_TARGETS = {"6311042005": 40, "6311042001": 25, "6311042002": 30}
 
 def seed_demo_operation():
     """One demo operation with targets for the demo officer's desa; idempotent."""
-    from datetime import date
-
-    from .operations import DEFAULT_STEP_MINUTES, Operation, OperationDesa
-
     existing = db.session.execute(select(Operation).where(
         Operation.kecamatan_code == "631104", Operation.name == DEMO_OPERATION_NAME)).scalar()
     if existing is not None:
@@ -309,12 +321,6 @@ def seed_demo_operation():
 
 def seed_demo_residents():
     """Register a few synthetic residents through the real sync engine; idempotent."""
-    from sync.engine import SyncActor, process_sync
-    from sync.models import Client
-
-    from .demo import demo_mutations
-    from .models import utcnow
-
     user = db.session.execute(select(User).where(User.username == "petugas")).scalar_one()
     client_id = str(uuid.UUID(int=user.id))  # a fixed seed client: re-running applies nothing
     client = db.session.get(Client, client_id)
@@ -324,8 +330,6 @@ def seed_demo_residents():
                         created_at=utcnow(), revoked_at=utcnow())
         db.session.add(client)
         db.session.flush()
-    from .operations import active_operation_map
-
     actor = SyncActor(user_id=user.id, username=user.username, role=user.role,
                       kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes,
                       operations=active_operation_map(db.session, user.desa_codes))
@@ -338,8 +342,6 @@ def seed_demo_residents():
 
 def run_gunicorn(app, host, port, workers):
     """Run the app under gunicorn in this process."""
-    from gunicorn.app.base import BaseApplication
-
     with app.app_context():
         db.engine.dispose()  # workers are forked: none may inherit the parent's connections
 

@@ -10,6 +10,7 @@ import io
 import re
 
 from flask import Response
+from openpyxl.cell import Cell
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Separators Python counts as whitespace become a space ("Budi\x0bSantoso" stays two words);
@@ -55,8 +56,6 @@ def append_row(sheet, values):
     """Append one row to an openpyxl worksheet: text cleaned, and text that starts with "="
     kept as text (openpyxl would store it as a formula). Other values (numbers, dates, None)
     are written as they are."""
-    from openpyxl.cell import Cell
-
     row = []
     for value in values:
         if isinstance(value, str):

@@ -1,10 +1,9 @@
 """Indonesian formats: WITA times, dd/mm/yyyy dates, 1.234 numbers, masked NIKs, counts in
 words (terbilang)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-from sync.models import as_utc
+from sync.models import WITA, as_utc
 
-WITA = timezone(timedelta(hours=8), "WITA")
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
           "September", "Oktober", "November", "Desember")

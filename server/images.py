@@ -1,7 +1,9 @@
-"""JPEG and PNG by their bytes: the type from the magic numbers, and a copy without metadata
-(EXIF, XMP, ICC, comments, PNG text and time chunks) that could carry personal data.
+"""JPEG and PNG by their bytes: the type from the magic numbers (checked against the declared
+Content-Type), and a copy without metadata (EXIF, XMP, ICC, comments, PNG text and time
+chunks) that could carry personal data.
 
-Pure functions on bytes (no Flask, no database), used by server/attachments.py.
+Pure functions on bytes (no Flask, no database), used by server/attachments.py and the
+office's photo view (server/web/photos.py).
 """
 import struct
 import zlib
@@ -12,8 +14,22 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_DROPPED_CHUNKS = frozenset({b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"tIME"})
 
 
+# Content-Types that say nothing against the bytes, and old spellings of image/jpeg.
+UNDECLARED = frozenset({"", "application/octet-stream"})
+JPEG_ALIASES = frozenset({"image/jpg", "image/pjpeg"})
+
+
 class InvalidImage(ValueError):
     """The bytes do not form a well-structured JPEG or PNG."""
+
+
+class UnsupportedImage(ValueError):
+    """Not a JPEG or PNG by its first bytes (declared None), or declared as another type
+    than its bytes are (declared: the normalised Content-Type)."""
+
+    def __init__(self, declared=None):
+        super().__init__(declared or "not a JPEG or PNG")
+        self.declared = declared
 
 
 def sniff(head):
@@ -23,6 +39,26 @@ def sniff(head):
     if head[:8] == PNG_SIGNATURE:
         return PNG
     return None
+
+
+def image_type(head, declared=None):
+    """The MIME type of an image from its first 8 bytes, checked against the declared
+    Content-Type (parameters ignored; empty or application/octet-stream accept either type).
+    Raises UnsupportedImage."""
+    mime = sniff(head)
+    if mime is None:
+        raise UnsupportedImage()
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared in JPEG_ALIASES:
+        declared = JPEG
+    if declared not in UNDECLARED and declared != mime:
+        raise UnsupportedImage(declared)
+    return mime
+
+
+def file_extension(mime):
+    """'jpg' or 'png': the file name extension of a stored image's type."""
+    return "jpg" if mime == JPEG else "png"
 
 
 def strip_metadata(data, mime):

@@ -1,11 +1,13 @@
 """Server-side tables: wilayah, users, officer-desa assignments, office sessions, login
 throttling, audit."""
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint, Boolean, JSON
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
+
+from sync.models import utcnow
 
 from .extensions import db
 from .passwords import verify_password
@@ -13,11 +15,6 @@ from .passwords import verify_password
 ROLES = ("petugas", "camat", "operator")
 ROLE_LABELS = {"petugas": "Petugas", "camat": "Camat", "operator": "Operator"}
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa", "kelurahan")
-
-
-def utcnow():
-    """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
 
 
 class Wilayah(db.Model):

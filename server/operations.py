@@ -10,15 +10,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, exists, func,
-                        or_, select)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sync.models import Resident, ResidentEvent
+from sync.models import Resident, ResidentEvent, utcnow
 
 from .bounds import id_value
 from .extensions import db
-from .models import User, Wilayah, utcnow
+from .models import User, Wilayah
 
 # ------------------------------------------------------------------------------ SOP steps
 

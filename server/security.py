@@ -10,10 +10,10 @@ from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from sync.models import as_utc
+from sync.models import as_utc, utcnow
 
 from .extensions import db
-from .models import LoginThrottle, utcnow
+from .models import LoginThrottle
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "

@@ -4,7 +4,6 @@ from importlib import resources
 
 from sqlalchemy import select
 
-from .extensions import db
 from .models import Wilayah
 
 # Kemendagri writes "Batu Mandi"; the SOP and the people there write "Batumandi".

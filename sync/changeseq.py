@@ -13,6 +13,8 @@ its first accepted change to its commit, so callers must commit promptly.
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,12 +72,7 @@ def _create_counter_row(session: Session) -> None:
     # Start above any existing row so that a lost counter row never makes numbers go back.
     start = session.execute(select(func.coalesce(func.max(Resident.change_seq), 0))).scalar_one()
     dialect = session.get_bind(mapper=ChangeCounter.__mapper__).dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        insert = None
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
     if insert is not None:
         # Two first writers may race here; ON CONFLICT makes the loser wait for the
         # winner's row instead of failing, and its UPDATE then queues behind the lock.

@@ -4,19 +4,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .context import MutationContext, SyncActor
 from .errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
-from .handlers import HANDLERS, MSG_BAD_TIME, MutationContext, NothingToChange, Rejection
 from .identity import database_id
 from .models import Client, RejectedMutation, ResidentEvent, as_utc
+from .mutations import MUTATORS
 from .pull import DEFAULT_PAGE_SIZE, pull_changes
+from .records import NothingToChange, Rejection
 from .rejections import RejectionStore
 from .schemas import MAX_MUTATIONS, SyncRequestSchema, flatten_errors, iso_utc
 from .wirefields import parse_device_time
@@ -26,6 +27,7 @@ CLOCK_SKEW_LIMIT_SECONDS = 10 * 60
 MSG_MALFORMED = "Format permintaan sinkronisasi tidak valid. Perbarui aplikasi."
 MSG_TOO_MANY = f"Terlalu banyak perubahan dalam satu kiriman (paling banyak {MAX_MUTATIONS})."
 MSG_BAD_ORIGIN = "Asal data kiriman ulang bukan perangkat petugas ini."
+MSG_BAD_TIME = "Waktu perubahan dari perangkat tidak terbaca. Periksa jam perangkat lalu simpan ulang."
 MSG_SERVER_REJECTED = (
     "Server tidak dapat memproses data ini. Data tetap tersimpan di HP; "
     "laporkan ke operator kecamatan."
@@ -35,20 +37,6 @@ log = logging.getLogger(__name__)
 
 _REQUEST_SCHEMA = SyncRequestSchema()
 _CLIENTS = Client.__table__
-
-
-@dataclass(frozen=True)
-class SyncActor:
-    """The officer behind the device token, with the desa they are assigned to."""
-
-    user_id: int
-    username: str
-    role: str
-    kecamatan_code: str
-    desa_codes: frozenset[str]
-    # desa code → id of that desa's active operation (server/operations.py); a registration
-    # is counted towards it. hash=False: a dict is unhashable and identity is the rest.
-    operations: Mapping[str, int] = field(default_factory=dict, hash=False)
 
 
 def process_sync(
@@ -131,7 +119,7 @@ def _refuse_unknown_names(mutations: list[dict]) -> None:
     fields = {
         f"mutations.{index}.name": f"Jenis perubahan '{m['name']}' tidak dikenal server ini."
         for index, m in enumerate(mutations)
-        if m["name"] not in HANDLERS
+        if m["name"] not in MUTATORS
     }
     if fields:
         raise EnvelopeError(
@@ -220,7 +208,8 @@ def _apply_one(
             ctx = MutationContext(session, actor, client, origin[1] if origin else mid,
                                   _parse_at(mutation["at"]), now,
                                   origin_client_id=origin[0] if origin else None)
-            HANDLERS[mutation["name"]](ctx, mutation["args"])
+            mutator = MUTATORS[mutation["name"]]
+            mutator.handler(ctx, mutator.load(mutation["args"]))
     except NothingToChange:
         pass  # rolled back: also gives back a change_seq taken for nothing
     except Rejection as rejection:

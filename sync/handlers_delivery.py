@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
 from sqlalchemy import select
 
 from .batches import collect, hand_over
 from .changeseq import allocate_change_seq
+from .context import MutationContext
 from .models import ResidentEvent
 from .records import (
     NothingToChange,
@@ -16,18 +17,9 @@ from .records import (
     at_least,
     get_resident,
     invalid_transition,
-    load_args,
     where_it_stands,
 )
-from .schemas_pipeline import (
-    DeliverCardArgsSchema,
-    HandoverBatchArgsSchema,
-    RecordCollectionArgsSchema,
-)
 from .signature import SignatureError, decode_signature_bytes, signature_bytes
-
-if TYPE_CHECKING:  # handlers imports this module; the name is only needed for typing
-    from .handlers import MutationContext
 
 MIN_SIGNATURE_POINTS = 5
 MSG_SIGNATURE_EMPTY = "Tanda tangan penerima terlalu sedikit goresannya. Minta penerima tanda tangan ulang."
@@ -37,23 +29,17 @@ MSG_SIGNATURE_INVALID = "Data tanda tangan rusak atau tidak cocok. Minta penerim
 PROOF_FIELDS = ("resident_id", "delivery_id", "delivered_at", "gps", "user_id", "recipient",
                 "proxy_name", "signature_sha256", "photo")
 
-_HANDOVER = HandoverBatchArgsSchema()
-_COLLECTION = RecordCollectionArgsSchema()
-_DELIVER = DeliverCardArgsSchema()
-
 
 # ---------------------------------------------------------------- steps 4 and 5
-def handover_batch(ctx: MutationContext, args: dict) -> None:
+def handover_batch(ctx: MutationContext, data: dict) -> None:
     """recorded → sent_to_registry for every resident of the batch (all or nothing)."""
-    data = load_args(_HANDOVER, args)
     hand_over(ctx.author, ctx.scope, batch_id=str(data["batch_id"]), number=data["number"],
               handed_at=data["handed_at"], resident_ids=data["resident_ids"], notes=data["notes"],
               kecamatan_code=ctx.actor.kecamatan_code, created_via="phone")
 
 
-def record_collection(ctx: MutationContext, args: dict) -> None:
+def record_collection(ctx: MutationContext, data: dict) -> None:
     """Cards of a batch collected (→ card_collected) or not printed yet (card_issue set)."""
-    data = load_args(_COLLECTION, args)
     collect(ctx.author, ctx.scope, batch_id=str(data["batch_id"]), items=data["items"],
             collected_at=data["collected_at"], kecamatan_code=ctx.actor.kecamatan_code)
 
@@ -82,17 +68,14 @@ def _checked_signature(signature: dict[str, str]) -> str:
     return digest
 
 
-def deliver_card(ctx: MutationContext, args: dict) -> None:
+def deliver_card(ctx: MutationContext, data: dict) -> None:
     """card_collected → delivered with the recipient's signature; a second delivery is a conflict."""
-    data = load_args(_DELIVER, args)
     signature_sha256 = _checked_signature(data["signature"])
     seq = allocate_change_seq(ctx.session)
     resident = get_resident(ctx.session, str(data["resident_id"]), ctx.scope)
     author = ctx.author
     delivery_id = str(data["delivery_id"])
-    # gps as sent: the phone hashed its own numbers (JSON 5 and 5.0 hash differently).
-    gps = args["gps"] if data["gps"] is not None else None
-    gps = {key: gps[key] for key in ("lat", "lon", "accuracy_m") if key in gps} if gps else None
+    gps = data["gps"]  # as sent (schemas_pipeline.GpsAsSent): the phone hashed its own numbers
     proof = {"resident_id": resident.resident_id, "delivery_id": delivery_id,
              "delivered_at": data["delivered_at"], "gps": gps, "user_id": ctx.actor.user_id,
              "recipient": data["recipient"], "proxy_name": data["proxy_name"],
@@ -134,9 +117,3 @@ def _not_deliverable(resident) -> str:
     return (f"{where_it_stands(resident, 'card_collected')}; KTP hanya dapat diserahkan "
             "setelah diambil dari Disdukcapil")
 
-
-DELIVERY_HANDLERS: dict[str, Callable[[Any, dict], None]] = {
-    "handover_batch": handover_batch,
-    "record_collection": record_collection,
-    "deliver_card": deliver_card,
-}

@@ -8,9 +8,10 @@ conflict for the camat, leaving the stage as it was; going back is an explicit e
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
 from .changeseq import allocate_change_seq, allocate_change_seqs
+from .context import MutationContext
 from .models import Resident
 from .records import (
     Rejection,
@@ -18,34 +19,15 @@ from .records import (
     get_resident,
     get_residents,
     invalid_transition,
-    load_args,
     where_it_stands,
 )
 from .schemas import iso_utc
-from .schemas_pipeline import (
-    CancelPickupArgsSchema,
-    PickUpArgsSchema,
-    RecordDoneArgsSchema,
-    RecordFailedArgsSchema,
-    RejectResidentArgsSchema,
-    VerifyResidentArgsSchema,
-)
-
-if TYPE_CHECKING:  # handlers imports this module; the name is only needed for typing
-    from .handlers import MutationContext
 
 MSG_MISSING_KK = (
     "Syarat verifikasi: fotokopi KK harus diperiksa atau difoto. "
     "Centang 'Fotokopi KK sudah diperiksa' atau ambil foto KK."
 )
 NOT_LISTED = "masih berstatus Belum Ditemukan; daftarkan dulu warga ini sebagai Terdata"
-
-_VERIFY = VerifyResidentArgsSchema()
-_REJECT = RejectResidentArgsSchema()
-_PICK_UP = PickUpArgsSchema()
-_CANCEL = CancelPickupArgsSchema()
-_RECORD_DONE = RecordDoneArgsSchema()
-_RECORD_FAILED = RecordFailedArgsSchema()
 
 
 def _one(ctx: MutationContext, data: dict[str, Any]) -> tuple[int, Resident]:
@@ -56,9 +38,8 @@ def _one(ctx: MutationContext, data: dict[str, Any]) -> tuple[int, Resident]:
 
 
 # ---------------------------------------------------------------- step 2
-def verify_resident(ctx: MutationContext, args: dict) -> None:
+def verify_resident(ctx: MutationContext, data: dict) -> None:
     """found → verified; on a rejected case the verification is kept and a conflict opened."""
-    data = load_args(_VERIFY, args)
     if not data["checks"]["kk_copy_seen"] and not data["kk_photo"]:
         raise Rejection("missing_kk_evidence", MSG_MISSING_KK,
                         {"checks.kk_copy_seen": MSG_MISSING_KK, "kk_photo": MSG_MISSING_KK})
@@ -83,9 +64,8 @@ def verify_resident(ctx: MutationContext, args: dict) -> None:
     author.touch(resident, seq)
 
 
-def reject_resident(ctx: MutationContext, args: dict) -> None:
+def reject_resident(ctx: MutationContext, data: dict) -> None:
     """found (or listed) → rejected; on a verified case the rejection opens a conflict."""
-    data = load_args(_REJECT, args)
     seq, resident = _one(ctx, data)
     author = ctx.author
     rejection = {**author.stamp(), "reason": data["reason"], "reason_text": data["reason_text"]}
@@ -103,9 +83,8 @@ def reject_resident(ctx: MutationContext, args: dict) -> None:
 
 
 # ---------------------------------------------------------------- step 3
-def pick_up(ctx: MutationContext, args: dict) -> None:
+def pick_up(ctx: MutationContext, data: dict) -> None:
     """verified → picked_up for 1–50 residents of one trip, all or nothing."""
-    data = load_args(_PICK_UP, args)
     seqs = allocate_change_seqs(ctx.session, len(data["resident_ids"]))
     residents = get_residents(ctx.session, data["resident_ids"], ctx.scope)
     problems = [(r, _not_pickable(r)) for r in residents if not at_least(r, "verified")]
@@ -139,9 +118,8 @@ def _not_pickable(resident: Resident) -> str:
     return _unverified(resident, "dijemput", "dijemput")
 
 
-def cancel_pickup(ctx: MutationContext, args: dict) -> None:
+def cancel_pickup(ctx: MutationContext, data: dict) -> None:
     """picked_up → verified (the trip did not happen for this resident)."""
-    data = load_args(_CANCEL, args)
     seq, resident = _one(ctx, data)
     if resident.stage != "picked_up":
         raise invalid_transition([(resident, f"{where_it_stands(resident, 'picked_up')}; hanya "
@@ -154,9 +132,8 @@ def cancel_pickup(ctx: MutationContext, args: dict) -> None:
     author.touch(resident, seq)
 
 
-def record_done(ctx: MutationContext, args: dict) -> None:
+def record_done(ctx: MutationContext, data: dict) -> None:
     """verified or picked_up → recorded (a resident may come to the office alone)."""
-    data = load_args(_RECORD_DONE, args)
     seq, resident = _one(ctx, data)
     if not at_least(resident, "verified"):
         raise invalid_transition([(resident, _not_recordable(resident))])
@@ -176,9 +153,8 @@ def _not_recordable(resident: Resident) -> str:
     return _unverified(resident, "direkam", "perekaman")
 
 
-def record_failed(ctx: MutationContext, args: dict) -> None:
+def record_failed(ctx: MutationContext, data: dict) -> None:
     """picked_up → verified with the reason; a verified resident (came alone) stays verified."""
-    data = load_args(_RECORD_FAILED, args)
     seq, resident = _one(ctx, data)
     if resident.stage not in ("verified", "picked_up"):
         text = (_not_recordable(resident) if not at_least(resident, "verified") else
@@ -193,12 +169,3 @@ def record_failed(ctx: MutationContext, args: dict) -> None:
     resident.recording = recording
     author.touch(resident, seq)
 
-
-PIPELINE_HANDLERS: dict[str, Callable[[Any, dict], None]] = {
-    "verify_resident": verify_resident,
-    "reject_resident": reject_resident,
-    "pick_up": pick_up,
-    "cancel_pickup": cancel_pickup,
-    "record_done": record_done,
-    "record_failed": record_failed,
-}

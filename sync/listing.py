@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .changeseq import allocate_change_seqs
 from .errors import ImportRejected, OfficeError
-from .handlers import identity_checks, name_key, possible_duplicates, wire_form
+from .handlers_registration import identity_checks, name_key, possible_duplicates, wire_form
 from .models import Resident
 from .office_common import BATCH_ROLES, OfficeActor, office_author, require_role
 from .schemas import FREE_FIELDS, RegisterResidentArgsSchema, flatten_errors

@@ -1,7 +1,7 @@
 """Tables reconciled by the sync engine, on the declarative base that ``server/`` binds."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -33,8 +33,13 @@ NAMING_CONVENTION = {
 }
 
 
+# The office's zone (Asia/Makassar, UTC+8, no DST): dates typed in the office and shown to it.
+WITA = timezone(timedelta(hours=8), "WITA")
+
+
 def utcnow() -> datetime:
-    """Return the current time as a timezone-aware UTC datetime."""
+    """Return the current time as a timezone-aware UTC datetime (the one clock of sync/ and
+    server/)."""
     return datetime.now(timezone.utc)
 
 

@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Iterable
 
 from marshmallow import ValidationError
 
 from .errors import OfficeError
-from .models import OFFICE_CLIENT_ID, Resident, as_utc
+from .models import OFFICE_CLIENT_ID, WITA, Resident, as_utc
 from .records import Author, Rejection, in_kecamatan, load_args
 from .wirefields import Text
 
-WITA = timezone(timedelta(hours=8), "WITA")
 BATCH_ROLES = frozenset({"camat", "operator"})
 CAMAT_ONLY = frozenset({"camat"})
 

@@ -5,30 +5,7 @@ from datetime import date
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, missing, validate
 
-from .stages import (
-    DISABILITY_LABELS,
-    MARITAL_STATUS_LABELS,
-    SEX_LABELS,
-    STAGES,
-    VULNERABLE_CATEGORY_LABELS,
-)
-
-from .wirefields import (  # noqa: F401  (re-exported: callers import them from here)
-    MSG_CHOICE,
-    MSG_REQUIRED,
-    Code,
-    IdentityNumber,
-    Name,
-    Phone,
-    PlainString,
-    RtRw,
-    Text,
-    UTCDateTime,
-    flatten_errors,
-    iso_utc,
-)
 from .schemas_pipeline import (  # noqa: F401  (re-exported: one module for every wire schema)
-    PIPELINE_ARGS_SCHEMAS,
     CancelPickupArgsSchema,
     CardIssueSchema,
     CollectionItemSchema,
@@ -46,10 +23,31 @@ from .schemas_pipeline import (  # noqa: F401  (re-exported: one module for ever
     VerificationSchema,
     VerifyResidentArgsSchema,
 )
-from .wirefields import choice as _choice
-from .wirefields import length as _length
-from .wirefields import messages as _messages
-from .wirefields import uuid_field as _uuid_field
+from .stages import (
+    DISABILITY_LABELS,
+    MARITAL_STATUS_LABELS,
+    SEX_LABELS,
+    STAGES,
+    VULNERABLE_CATEGORY_LABELS,
+)
+from .wirefields import (  # noqa: F401  (re-exported: callers import them from here)
+    MSG_CHOICE,
+    MSG_REQUIRED,
+    Code,
+    IdentityNumber,
+    Name,
+    Phone,
+    PlainString,
+    RtRw,
+    Text,
+    UTCDateTime,
+    choice as _choice,
+    flatten_errors,
+    iso_utc,
+    length as _length,
+    messages as _messages,
+    uuid_field as _uuid_field,
+)
 
 PROTOCOL_VERSION = 1
 MAX_MUTATIONS = 500  # per request; more → EnvelopeError("payload_too_large") → 413
@@ -326,14 +324,6 @@ class SyncResponseSchema(Schema):
     scope_reset = fields.Boolean(required=True)
     # Renewed by a restore from a backup: a phone seeing a new one resends its kept log.
     database_id = fields.String(required=True)
-
-
-# Mutation name → args schema, every mutation of protocol v1 (server/api/openapi.py lists them).
-MUTATION_ARGS_SCHEMAS: dict[str, type[Schema]] = {
-    "register_resident": RegisterResidentArgsSchema,
-    "update_resident": UpdateResidentArgsSchema,
-    **PIPELINE_ARGS_SCHEMAS,
-}
 
 
 class MutationGapSchema(Schema):

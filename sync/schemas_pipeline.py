@@ -5,7 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    missing,
+    validate,
+    validates_schema,
+)
 
 from .stages import (
     COLLECTION_OUTCOME_LABELS,
@@ -249,6 +257,18 @@ class GpsSchema(Schema):
                               error_messages=messages(invalid="Harus berupa angka."))
 
 
+class GpsAsSent(fields.Nested):
+    """A GpsSchema-valid fix, loaded as sent: lat, lon and accuracy_m with the phone's own JSON
+    values (the phone hashed them into proof_hash, and JSON 5 and 5.0 hash differently)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(GpsSchema, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        super()._deserialize(value, attr, data, **kwargs)  # validates, or raises
+        return {key: value[key] for key in ("lat", "lon", "accuracy_m") if key in value}
+
+
 class DeliverCardArgsSchema(_Args):
     """Args of deliver_card; proxy_name and proxy_relation are required for a proxy."""
 
@@ -260,7 +280,7 @@ class DeliverCardArgsSchema(_Args):
     proxy_relation = Text(50)
     signature = fields.Nested(SignatureArgSchema, required=True, error_messages=messages())
     photo = Sha256(allow_none=True, load_default=None)
-    gps = fields.Nested(GpsSchema, allow_none=True, load_default=None)
+    gps = GpsAsSent(allow_none=True, load_default=None)
 
     @validates_schema
     def _proxy_named(self, data, **kwargs):
@@ -269,20 +289,6 @@ class DeliverCardArgsSchema(_Args):
         absent = {key: MSG_REQUIRED for key in ("proxy_name", "proxy_relation") if not data.get(key)}
         if absent:
             raise ValidationError(absent)
-
-
-# Mutation name → args schema (the OpenAPI document lists each one).
-PIPELINE_ARGS_SCHEMAS: dict[str, type[Schema]] = {
-    "verify_resident": VerifyResidentArgsSchema,
-    "reject_resident": RejectResidentArgsSchema,
-    "pick_up": PickUpArgsSchema,
-    "cancel_pickup": CancelPickupArgsSchema,
-    "record_done": RecordDoneArgsSchema,
-    "record_failed": RecordFailedArgsSchema,
-    "handover_batch": HandoverBatchArgsSchema,
-    "record_collection": RecordCollectionArgsSchema,
-    "deliver_card": DeliverCardArgsSchema,
-}
 
 
 # ---------------------------------------------------------------- case parts (response)

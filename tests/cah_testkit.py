@@ -2,7 +2,12 @@
 imported as "conftest", so shared helpers cannot live there)."""
 import uuid
 
-from sqlalchemy import create_engine
+from flask import session
+from sqlalchemy import create_engine, select
+
+from server.auth import start_office_session
+from server.extensions import db
+from server.models import User
 
 PASSWORDS = {"camat": "rahasia-camat", "operator": "rahasia-operator",
              "petugas": "rahasia-petugas", "petugas2": "rahasia-petugas2",
@@ -35,12 +40,6 @@ def registration(mutation_id, *, desa="6311042005", name="Warga Uji", **override
 def forge_office_session(app, client, username):
     """Give client a real office session of username without the login form (which refuses
     a petugas): to prove that the pages refuse such a session anyway."""
-    from flask import session
-    from sqlalchemy import select
-
-    from server.auth import start_office_session
-    from server.extensions import db
-    from server.models import User
     with app.test_request_context():
         user = db.session.execute(select(User).where(User.username == username)).scalar_one()
         start_office_session(user)

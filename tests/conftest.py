@@ -7,10 +7,15 @@ import os
 import uuid
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cah_testkit import PASSWORDS, registration
+from server import create_app
+from server.cli import create_user, init_database
+from server.extensions import db
+from server.migrations import alembic_config, target_metadata
 
 PG_ADMIN_URL = os.environ.get(
     "CAH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -51,10 +56,6 @@ def create_schema_at_head(engine):
     """The tables of the models plus Alembic's stamp of the newest revision: the same schema
     as running every migration (tests/server/test_migrations.py checks that) in a third of
     the time, for the hundreds of app fixtures that do not test migrations."""
-    from alembic import command
-
-    from server.migrations import alembic_config, target_metadata
-
     with engine.begin() as connection:
         target_metadata().create_all(connection)
         command.stamp(alembic_config(connection), "head", purge=True)
@@ -63,10 +64,6 @@ def create_schema_at_head(engine):
 @pytest.fixture
 def app(db_url):
     """The app on a clean database (SQLite and PostgreSQL), with wilayah and test users."""
-    from server import create_app
-    from server.cli import create_user, init_database
-    from server.extensions import db
-
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
                       "SECRET_KEY": "test-secret-key-that-is-long-enough-0123",
                       "WTF_CSRF_ENABLED": False,

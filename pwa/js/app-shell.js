@@ -1,12 +1,12 @@
 /**
  * What every screen of the phone app shares: the page state, the one sync client, the DOM
- * helpers, the view switch, navigation and the data load. app.js owns the router and plugs it in
- * (setRouter), so the screens can navigate without importing the module that imports them.
+ * helpers, the view switch, navigation, the data load and the change notice. Screens import
+ * what they need from here and never call each other: app.js owns the router and plugs it in
+ * (setRouter), and a screen that shows the data redraws on onChanged.
  */
 import * as db from "./db.js";
 import { SyncClient } from "./sync-client.js";
 import { summarize } from "./outbox-rules.js";
-import { CASE_VIEWS } from "./case-views.js";
 import { AttachmentUploader } from "./attachment-upload.js";
 
 /** The app version; the shell version is appended to it at start. */
@@ -55,11 +55,19 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
+/** Append one option per entry of a label table. */
+export function fillOptions(select, table) {
+  select.append(...Object.entries(table).map(([code, label]) => el("option", { value: code, text: label })));
+}
+
 /** Show one view (a <section> id) and hide every other. */
 export function showView(id) {
-  for (const v of ["loading", "view-login", "view-home", "view-form", "view-fix", ...CASE_VIEWS]) $(v).hidden = v !== id;
+  for (const v of document.querySelectorAll("main > section, #loading")) v.hidden = v.id !== id;
   window.scrollTo(0, 0);
 }
+
+/** True while a form the officer may have typed into is shown (the login form aside). */
+export const formOpen = () => Boolean(document.querySelector("main > section:not([hidden]):not(#view-login) form"));
 
 /** A random UUID (version 4). */
 export function newUuid() {
@@ -76,6 +84,8 @@ export function newUuid() {
 export const kecamatanCode = () => state.session?.kecamatan?.code || "";
 /** The name of a desa code (the code itself when unknown). */
 export const desaName = (code) => state.session?.desa?.find((d) => d.code === code)?.name || code || "";
+/** The resident record of an id in the loaded state (or null). */
+export const record = (id) => state.residents.find((r) => r.resident_id === id) || null;
 /** The desa the officer is assigned to, as {code, name}. */
 export const assignedDesa = () => {
   const codes = new Set(state.session?.assigned_codes || []);
@@ -94,6 +104,18 @@ export async function loadData() {
   state.attachments = attachments;
   state.summary = summarize(outbox);
   state.counts = { outbox: outbox.length, rejected: rejected.length, attachments: attachments.length };
+}
+
+const changes = new EventTarget();
+/** Call fn after every change notice (a screen redraws what it shows of the data). */
+export const onChanged = (fn) => changes.addEventListener("changed", () => fn());
+/** Tell every screen that the state changed. */
+export const notifyChanged = () => changes.dispatchEvent(new Event("changed"));
+
+/** Reload the data, then tell every screen. */
+export async function refresh() {
+  await loadData();
+  notifyChanged();
 }
 
 /** Navigate to a hash route (runs the router again when the hash is already there). */

@@ -1,11 +1,13 @@
 /**
  * The phone's own state around the data: the download of unsent data, persistent storage and
- * free space, the network and app status lines, and the update banner.
+ * free space, the network and app status lines, and updates: the service worker's registration
+ * and the update banner. A new version installs in the background and then waits; it only takes
+ * over when the officer taps "Perbarui" (never a blind skipWaiting), and the page reloads once
+ * it has.
  */
 import * as db from "./db.js";
 import { isoWithOffset } from "./format.js";
-import { formOpen } from "./case-views.js";
-import { $, APP_VERSION, el, setNotice, state, sync } from "./app-shell.js";
+import { $, APP_VERSION, el, formOpen, setNotice, state, sync } from "./app-shell.js";
 import { renderWarnings } from "./home-view.js";
 
 const LOW_SPACE_BYTES = 30 * 1024 * 1024;
@@ -75,11 +77,52 @@ export function onUpdateWaiting(worker) {
 /** "Perbarui": confirm over an open form, wait for the sync, then swap. */
 export async function applyUpdate() {
   if (!state.waitingWorker || !state.updater) return;
-  if ((!$("view-form").hidden || formOpen()) && !window.confirm("Isian yang belum disimpan akan hilang saat aplikasi diperbarui. Lanjutkan?")) return;
+  if (formOpen() && !window.confirm("Isian yang belum disimpan akan hilang saat aplikasi diperbarui. Lanjutkan?")) return;
   if (sync.running) {
     $("sync-status").textContent = "Pembaruan menunggu sinkronisasi selesai…";
     $("update-button").disabled = true;
   }
   await sync.pause(); // never swap the app in the middle of a sync
   state.updater.apply(state.waitingWorker);
+}
+
+// ---------------------------------------------------------------- service worker
+/** Register sw.js (scope: this folder) and report readiness and waiting updates. */
+export async function setupServiceWorker({ onReady, onUpdateWaiting }) {
+  if (!("serviceWorker" in navigator)) return null;
+  let reloadOnChange = false;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    // The first install also changes the controller (clients.claim): no reload for that one.
+    if (reloadOnChange) window.location.reload();
+  });
+  const registration = await navigator.serviceWorker.register("sw.js", { scope: "./", updateViaCache: "none" });
+  const watch = (worker) => {
+    if (!worker) return;
+    worker.addEventListener("statechange", () => {
+      if (worker.state === "installed" && navigator.serviceWorker.controller) onUpdateWaiting(worker);
+    });
+  };
+  if (registration.waiting && navigator.serviceWorker.controller) onUpdateWaiting(registration.waiting);
+  watch(registration.installing);
+  registration.addEventListener("updatefound", () => watch(registration.installing));
+  navigator.serviceWorker.ready.then(() => onReady?.());
+  return {
+    registration,
+    /** Let the waiting worker take over; the page reloads when it does. */
+    apply(worker) {
+      reloadOnChange = true;
+      worker.postMessage({ type: "SKIP_WAITING" });
+    },
+    /** Ask the server whether a newer sw.js exists. */
+    check() {
+      return registration.update().catch(() => {});
+    },
+  };
+}
+
+/** The shell version from the precache name (cah-shell-<version>), or "" before install. */
+export async function shellVersion() {
+  if (!("caches" in globalThis)) return "";
+  const names = (await caches.keys()).filter((n) => n.startsWith("cah-shell-"));
+  return names.length ? names[names.length - 1].slice("cah-shell-".length) : "";
 }

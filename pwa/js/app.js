@@ -3,25 +3,24 @@
  * the service worker). The screens are in their own modules: app-shell.js (shared state and
  * helpers), session-view.js (login/logout), home-view.js (work lists, sync status),
  * resident-form-view.js (registration and edit), fix-view.js ("Perlu perbaikan"), app-status.js
- * (storage, network, updates) and case-views.js (the case screen and the SOP step forms). Data
- * lives in db.js; sync (and photo uploads) run in sync-client.js; every rule that can be tested
- * without a browser lives in a pure module.
+ * (storage, network, the service worker and updates), case-screen.js (a case) and case-views.js
+ * (the SOP step forms). Data lives in db.js; sync (and photo uploads) run in sync-client.js;
+ * every rule that can be tested without a browser lives in a pure module (the steps: pipeline.js).
  */
-import * as db from "./db.js";
 import { DISABILITY_LABELS, MARITAL_STATUS_LABELS, SEX_LABELS, VULNERABLE_CATEGORY_LABELS } from "./labels.js";
-import { isoWithOffset } from "./format.js";
-import { setupServiceWorker, shellVersion } from "./sw-update.js";
-import { openAction, setupCaseViews, showCase } from "./case-views.js";
-import { sortRecords } from "./work-lists.js";
+import { STEPS, hashOf } from "./pipeline.js";
+import { openFix, openStep, setupCaseViews } from "./case-views.js";
+import { showCase } from "./case-screen.js";
 import {
-  $, APP_VERSION, desaName, el, go, loadData, newUuid, setNotice, setRouter, showView, state, sync,
+  $, APP_VERSION, fillOptions, go, loadData, onChanged, refresh, setNotice, setRouter, state, sync,
 } from "./app-shell.js";
 import { onForeignClear, onLogin, onLogout, onSignedOut, showLogin } from "./session-view.js";
-import { onSyncButton, onSyncFinished, onSyncProgress, refresh, renderHome, showHome } from "./home-view.js";
-import { fillSelect, formControl, onCancel, onSave, openEdit, openForm, openListed, runLiveChecks } from "./resident-form-view.js";
-import { openFixForm, showFix } from "./fix-view.js";
+import { onSyncButton, onSyncFinished, onSyncProgress, redrawHome, renderHome, showHome } from "./home-view.js";
+import { formControl, onCancel, onSave, openForm, runLiveChecks } from "./resident-form-view.js";
+import { redrawFix, showFix } from "./fix-view.js";
 import {
   applyUpdate, checkStorage, downloadUnsent, onUpdateWaiting, renderAppStatus, renderNet, requestPersistence,
+  setupServiceWorker, shellVersion,
 } from "./app-status.js";
 
 // ---------------------------------------------------------------- router
@@ -30,29 +29,27 @@ async function route() {
   const hash = window.location.hash || "#/";
   let m;
   if (hash === "#/daftar") return openForm({ mode: "new" });
-  if ((m = /^#\/daftar\/([0-9a-f-]{36})$/.exec(hash))) return openListed(m[1]);
   if ((m = /^#\/warga\/([0-9a-f-]{36})$/.exec(hash))) return showCase(m[1]);
-  if ((m = /^#\/warga\/([0-9a-f-]{36})\/([a-z-]+)$/.exec(hash)) && CASE_ROUTES[m[2]]) return openAction(CASE_ROUTES[m[2]], m[1]);
-  if ((m = /^#\/jemput(?:\/([0-9a-f-]{36}))?$/.exec(hash))) return openAction("pickup", m[1] || null);
-  if ((m = /^#\/serahkan-berkas(?:\/([0-9a-f-]{36}))?$/.exec(hash))) return openAction("handover", m[1] || null);
-  if ((m = /^#\/ubah\/([0-9a-f-]{36})$/.exec(hash))) return openEdit(m[1]);
   if (hash === "#/perbaikan") return showFix();
-  if ((m = /^#\/perbaiki\/(\d+)$/.exec(hash))) return openFixForm(Number(m[1]));
+  if ((m = /^#\/perbaiki\/(\d+)$/.exec(hash))) return openFix(Number(m[1]));
+  for (const [name, pattern] of STEP_ROUTES) if ((m = pattern.exec(hash))) return openStep(name, m[1] || null);
   return showHome();
 }
 
-// #/warga/<id>/<step> → form of case-views.js
-const CASE_ROUTES = {
-  verifikasi: "verify", tolak: "reject", rekam: "record", "batal-jemput": "cancel", "ambil-ktp": "collection", "serahkan-ktp": "deliver",
-};
+// Each step's route (pipeline.js) as a pattern: the first step of a shared route opens its
+// form; a group form also opens without a resident.
+const STEP_ROUTES = Object.entries(STEPS).map(([name, { route, group }]) => {
+  const id = "/([0-9a-f-]{36})";
+  return [name, new RegExp(`^${route.replace("/{id}", group ? `(?:${id})?` : id)}$`)];
+});
 
 // ---------------------------------------------------------------- start
 async function init() {
   setRouter(route);
-  fillSelect(formControl("sex"), SEX_LABELS);
-  fillSelect(formControl("marital_status"), MARITAL_STATUS_LABELS);
-  fillSelect(formControl("vulnerable_category"), VULNERABLE_CATEGORY_LABELS);
-  fillSelect(formControl("disability"), DISABILITY_LABELS);
+  fillOptions(formControl("sex"), SEX_LABELS);
+  fillOptions(formControl("marital_status"), MARITAL_STATUS_LABELS);
+  fillOptions(formControl("vulnerable_category"), VULNERABLE_CATEGORY_LABELS);
+  fillOptions(formControl("disability"), DISABILITY_LABELS);
   $("login-form").addEventListener("submit", onLogin);
   $("foreign-download").addEventListener("click", downloadUnsent);
   $("foreign-clear").addEventListener("click", onForeignClear);
@@ -69,11 +66,11 @@ async function init() {
   $("update-button").addEventListener("click", applyUpdate);
   $("search").addEventListener("input", renderHome);
   $("desa-filter").addEventListener("change", () => { state.desa = $("desa-filter").value; renderHome(); });
-  $("pickup-many-button").addEventListener("click", () => go("#/jemput"));
-  $("handover-many-button").addEventListener("click", () => go("#/serahkan-berkas"));
-  setupCaseViews({
-    state, db, sync, el, go, showView, setNotice, loadData, desaName, newUuid, isoWithOffset, sortRecords,
-  });
+  $("pickup-many-button").addEventListener("click", () => go(hashOf("pick_up")));
+  $("handover-many-button").addEventListener("click", () => go(hashOf("handover_batch")));
+  setupCaseViews();
+  onChanged(redrawHome);
+  onChanged(redrawFix);
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => { renderNet(); state.updater?.check(); });
   window.addEventListener("offline", renderNet);

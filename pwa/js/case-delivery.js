@@ -4,11 +4,11 @@
 import { buildDelivery, gpsFromPosition, toLocalInput } from "./case-forms.js";
 import { SignaturePad, signatureProblem } from "./signature-pad.js";
 import { decodeSignature, encodeSignature } from "./signature-codec.js";
-import {
-  $, clearErrors, ctx, current, nameOf, openForm, photoFields, record, save, showErrors, whoLine,
-} from "./case-form-kit.js";
+import { clearErrors, current, defineForm, nameOf, openForm, photoField, save, showErrors, whoLine } from "./case-form-kit.js";
+import { $, go, newUuid, record } from "./app-shell.js";
 
 let pad = null;
+let photo = null; // the photo field of the delivery
 
 function signatureStatus() {
   const n = pad.points;
@@ -43,17 +43,17 @@ function askGps() {
 }
 
 /** The delivery form (asks for GPS at once only when location was allowed before). */
-export async function openDeliver(residentId, rejected = null) {
-  if (!record(residentId)) return ctx.go("#/");
+async function openDeliver(residentId, rejected = null) {
+  if (!record(residentId)) return go("#/");
   const a = rejected?.args || {};
-  openForm("deliver", { residentId, rid: rejected?.rid ?? null, rejected, deliveryId: a.delivery_id || ctx.newUuid(), gps: a.gps || null });
+  openForm("deliver", { residentId, rid: rejected?.rid ?? null, rejected, deliveryId: a.delivery_id || newUuid(), gps: a.gps || null });
   $("deliver-who").textContent = whoLine(residentId);
   $(a.recipient === "proxy" ? "d-proxy" : "d-owner").checked = true;
   $("d-proxy_name").value = a.proxy_name || "";
   $("d-proxy_relation").value = a.proxy_relation || "";
   $("d-delivered_at").value = a.delivered_at ? toLocalInput(new Date(a.delivered_at)) : toLocalInput();
   syncProxyFields();
-  photoFields.d.reset(a.photo || null);
+  photo.reset(a.photo || null);
   pad.reset(); // measured now that the view is visible
   if (a.signature?.data) {
     try { pad.load(decodeSignature(a.signature.data)); } catch { /* draw again */ }
@@ -69,7 +69,7 @@ export async function openDeliver(residentId, rejected = null) {
 }
 
 /** Save a delivery with its signature, photo and GPS. */
-export async function submitDeliver(event) {
+async function submitDeliver(event) {
   event.preventDefault();
   if (current?.kind !== "deliver") return;
   clearErrors("deliver");
@@ -84,23 +84,26 @@ export async function submitDeliver(event) {
       return;
     }
   }
-  const photo = await photoFields.d.value();
+  const taken = await photo.value();
   const built = buildDelivery({
     recipient: $("d-proxy").checked ? "proxy" : $("d-owner").checked ? "owner" : "",
     proxy_name: $("d-proxy_name").value, proxy_relation: $("d-proxy_relation").value,
     delivered_at: $("d-delivered_at").value, signature, signature_problem: problem,
-    photo: photo.sha, gps: open.gps,
+    photo: taken.sha, gps: open.gps,
   }, { residentId: open.residentId, deliveryId: open.deliveryId });
   if (!showErrors("deliver", built.errors)) return;
-  await save("deliver", "deliver_card", built.args, photo.attachments, nameOf(open.residentId));
+  await save("deliver", "deliver_card", built.args, taken.attachments, nameOf(open.residentId));
 }
 
-/** Wire the signature pad, GPS and recipient controls once. */
+/** Wire the signature pad, photo, GPS and recipient controls once. */
 export function setupDelivery() {
   pad = new SignaturePad($("signature-pad"), { onChange: signatureStatus });
+  photo = photoField("d", "delivery_photo");
   $("signature-undo").addEventListener("click", () => pad.undo());
   $("signature-clear").addEventListener("click", () => pad.clear());
   $("d-gps-button").addEventListener("click", askGps);
   $("d-owner").addEventListener("change", syncProxyFields);
   $("d-proxy").addEventListener("change", syncProxyFields);
 }
+
+defineForm("deliver", "d", openDeliver, submitDeliver);

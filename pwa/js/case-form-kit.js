@@ -1,54 +1,40 @@
 /**
- * What every form of a case step shares: the form table, the context app.js hands in, the open
- * form, error display, saving a step's mutation (with its photos) and the photo fields. The
- * forms themselves are in case-step-forms.js and case-delivery.js; case-views.js wires them.
+ * What every form of a case step shares: the forms (declared by case-step-forms.js and
+ * case-delivery.js), the open form, error display, saving a step's mutation (with its photos)
+ * and the photo fields. Which step a form saves, its route and its label are in pipeline.js
+ * (STEPS); a form here is only its DOM ids and its open/submit.
  */
-import { MUTATION_LABELS, stageLabel } from "./labels.js";
+import * as db from "./db.js";
+import { STEPS } from "./pipeline.js";
+import { stageLabel } from "./labels.js";
+import { isoWithOffset } from "./format.js";
 import { preparePhoto } from "./photo.js";
 import { formatBytes } from "./photo-sizing.js";
 import { serverFieldMessages } from "./resident-form.js";
+import { $, desaName, el, go, loadData, record, setNotice, showView, sync } from "./app-shell.js";
 
-/** Form kind → {view, form, prefix of control ids}. */
-export const FORMS = {
-  verify: { view: "view-verify", form: "verify-form", prefix: "v" },
-  reject: { view: "view-reject", form: "reject-form", prefix: "r" },
-  pickup: { view: "view-pickup", form: "pickup-form", prefix: "pk" },
-  cancel: { view: "view-cancel", form: "cancel-form", prefix: "c" },
-  record: { view: "view-record", form: "record-form", prefix: "rec" },
-  handover: { view: "view-handover", form: "handover-form", prefix: "ho" },
-  collection: { view: "view-collection", form: "collection-form", prefix: "col" },
-  deliver: { view: "view-deliver", form: "deliver-form", prefix: "d" },
-};
-
-/** What app.js hands in (setupCaseViews): {state, db, sync, el, go, showView, setNotice, loadData, desaName, newUuid, isoWithOffset, sortRecords}. */
-export let ctx = null;
+/**
+ * Form kind → {prefix, open(residentId, rejected), submit(event)}. The kind is the base of the
+ * form's DOM ids (view-<kind>, <kind>-form, <kind>-message, <kind>-server-errors), the prefix
+ * that of its controls and their messages (<prefix>-<field>, m-<prefix>-<field>).
+ */
+export const FORMS = {};
 /** The open form: {kind, residentId, rid, rejected, ids…} (only this module replaces it). */
 export let current = null;
-/** The photo field of each form that has one, by control prefix ("v", "d"). */
-export const photoFields = {};
-/** An element by id. */
-export const $ = (id) => document.getElementById(id);
 
-/** Keep the context app.js hands in. */
-export function initCaseKit(context) {
-  ctx = context;
+/** Declare a step form (once, when its module loads). */
+export function defineForm(kind, prefix, open, submit) {
+  FORMS[kind] = { prefix, open, submit };
 }
 
-/** The resident record of an id in the loaded state (or null). */
-export const record = (id) => ctx.state.residents.find((r) => r.resident_id === id) || null;
 /** The name of a resident ("Warga" when unknown). */
 export const nameOf = (id) => record(id)?.view?.name || "Warga";
 
-/** Append one option per entry of a label table. */
-export function fillOptions(select, table) {
-  select.append(...Object.entries(table).map(([code, label]) => ctx.el("option", { value: code, text: label })));
-}
-
 /** Clear the field, form and server messages of a form. */
 export function clearErrors(kind) {
-  const { form } = FORMS[kind];
-  for (const m of $(form).querySelectorAll(".msg-error")) m.textContent = "";
-  for (const c of $(form).querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  const form = $(`${kind}-form`);
+  for (const m of form.querySelectorAll(".msg-error")) m.textContent = "";
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
   $(`${kind}-server-errors`).hidden = true;
   $(`${kind}-server-errors`).replaceChildren();
 }
@@ -75,9 +61,9 @@ export function showErrors(kind, errors) {
 function showServerError(kind, rejected) {
   if (!rejected) return;
   const box = $(`${kind}-server-errors`);
-  box.replaceChildren(ctx.el("p", { text: `Ditolak server: ${rejected.message}` }));
+  box.replaceChildren(el("p", { text: `Ditolak server: ${rejected.message}` }));
   for (const [, msg] of Object.entries(serverFieldMessages(rejected.fields))) {
-    if (msg !== rejected.message) box.append(ctx.el("p", { text: msg }));
+    if (msg !== rejected.message) box.append(el("p", { text: msg }));
   }
   box.hidden = false;
 }
@@ -85,28 +71,28 @@ function showServerError(kind, rejected) {
 /** One line about the resident a form is for: name, desa, stage. */
 export function whoLine(id) {
   const v = record(id)?.view;
-  return v ? `${v.name} · Desa ${ctx.desaName(v.desa_code)} · ${stageLabel(v.stage)}` : "";
+  return v ? `${v.name} · Desa ${desaName(v.desa_code)} · ${stageLabel(v.stage)}` : "";
 }
 
 /** Open a form of kind with its state, after resetting it and showing any server error. */
 export function openForm(kind, state) {
   current = { kind, ...state };
-  $(FORMS[kind].form).reset();
+  $(`${kind}-form`).reset();
   clearErrors(kind);
   showServerError(kind, state.rejected);
-  ctx.showView(FORMS[kind].view);
+  showView(`view-${kind}`);
 }
 
-/** Save one action (its mutation, plus photos) in one transaction, then back to the list. */
+/** Save one step (its mutation `name`, plus photos) in one transaction, then back to the list. */
 export async function save(kind, name, args, attachments, who) {
-  const button = $(FORMS[kind].form).querySelector('button[type="submit"]');
+  const button = $(`${kind}-form`).querySelector('button[type="submit"]');
   const open = current;
   if (!open || button.disabled) return;
   button.disabled = true;
-  const at = ctx.isoWithOffset(new Date());
+  const at = isoWithOffset(new Date());
   try {
-    if (open.rid) await ctx.db.resendRejected(open.rid, name, args, at, attachments);
-    else await ctx.db.saveMutation(name, args, at, attachments);
+    if (open.rid) await db.resendRejected(open.rid, name, args, at, attachments);
+    else await db.saveMutation(name, args, at, attachments);
   } catch (err) {
     $(`${kind}-message`).textContent = `Gagal menyimpan di HP: ${err?.message || err}. Data belum tersimpan.`;
     return;
@@ -115,17 +101,17 @@ export async function save(kind, name, args, attachments, who) {
   }
   current = null;
   // Only now, after the transaction committed, does the officer read "Tersimpan".
-  await ctx.loadData();
-  ctx.setNotice(`Tersimpan di HP: ${MUTATION_LABELS[name]} ${who}.`);
-  ctx.go("#/");
-  if (navigator.onLine) ctx.sync.flush("saved");
+  await loadData();
+  setNotice(`Tersimpan di HP: ${STEPS[name].label} ${who}.`);
+  go("#/");
+  if (navigator.onLine) sync.flush("saved");
 }
 
 /** "Batal": back to the case, the fix list or home. */
 export function cancel() {
   const back = current?.rid ? "#/perbaikan" : current?.residentId ? `#/warga/${current.residentId}` : "#/";
   current = null;
-  ctx.go(back);
+  go(back);
 }
 
 // ---------------------------------------------------------------- photo fields

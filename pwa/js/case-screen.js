@@ -1,31 +1,18 @@
 /**
  * The case screen: one resident's data, the evidence of every pipeline step, and a button for
- * each next step the stage allows.
+ * each next step the stage allows (pipeline.js: actionsFor and each step's button and route).
  */
-import { actionsFor } from "./pipeline.js";
+import { STEPS, actionsFor, hashOf } from "./pipeline.js";
 import {
   DISABILITY_LABELS, MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS, RECORD_FAILED_REASON_LABELS,
   REJECTION_REASON_LABELS, SEX_LABELS, VERIFICATION_CHECK_LABELS, VULNERABLE_CATEGORY_LABELS, labelOf, stageLabel,
 } from "./labels.js";
 import { ageInYears, formatDate, formatDateTimeWita } from "./format.js";
-import { $, ctx, record } from "./case-form-kit.js";
-
-const ACTION_BUTTONS = {
-  register: ["Daftarkan warga ini", (id) => ctx.go(`#/daftar/${id}`)],
-  verify: ["Verifikasi", (id) => ctx.go(`#/warga/${id}/verifikasi`)],
-  reject: ["Tolak", (id) => ctx.go(`#/warga/${id}/tolak`)],
-  pick_up: ["Jemput", (id) => ctx.go(`#/jemput/${id}`)],
-  record: ["Catat hasil rekam", (id) => ctx.go(`#/warga/${id}/rekam`)],
-  cancel_pickup: ["Batalkan penjemputan", (id) => ctx.go(`#/warga/${id}/batal-jemput`)],
-  handover: ["Serahkan berkas ke Disdukcapil", (id) => ctx.go(`#/serahkan-berkas/${id}`)],
-  collection: ["Catat pengambilan KTP", (id) => ctx.go(`#/warga/${id}/ambil-ktp`)],
-  deliver: ["Serahkan KTP", (id) => ctx.go(`#/warga/${id}/serahkan-ktp`)],
-  edit: ["Ubah data", (id) => ctx.go(`#/ubah/${id}`)],
-};
+import { $, desaName, el, go, loadData, record, showView } from "./app-shell.js";
 
 function detail(term, value) {
   if (value == null || value === "") return [];
-  return [ctx.el("dt", { text: term }), ctx.el("dd", { text: String(value) })];
+  return [el("dt", { text: term }), el("dd", { text: String(value) })];
 }
 
 function checksText(verification) {
@@ -36,14 +23,14 @@ function checksText(verification) {
 
 /** The case screen of one resident: data, pipeline evidence and the next steps. */
 export async function showCase(residentId) {
-  await ctx.loadData();
+  await loadData();
   const rec = record(residentId);
-  if (!rec) return ctx.go("#/");
+  if (!rec) return go("#/");
   const v = rec.view;
   $("case-title").textContent = v.name;
   $("case-stage").replaceChildren(
-    ctx.el("span", { class: `stage s-${v.stage}`, text: stageLabel(v.stage) }),
-    rec.pending ? ctx.el("span", { class: "badge", text: "Belum terkirim" }) : "",
+    el("span", { class: `stage s-${v.stage}`, text: stageLabel(v.stage) }),
+    rec.pending ? el("span", { class: "badge", text: "Belum terkirim" }) : "",
   );
   const age = ageInYears(v.birth_date);
   const rt = [v.rt && `RT ${v.rt}`, v.rw && `RW ${v.rw}`].filter(Boolean).join(" / ");
@@ -60,7 +47,7 @@ export async function showCase(residentId) {
     d.gps ? `GPS ${d.gps.lat}, ${d.gps.lon}` : "tanpa GPS",
   ].filter(Boolean).join(" · ") : null;
   $("case-details").replaceChildren(
-    ...detail("Desa", ctx.desaName(v.desa_code)),
+    ...detail("Desa", desaName(v.desa_code)),
     ...detail("NIK", v.nik || "Belum punya NIK"),
     ...detail("Nomor KK", v.kk_number),
     ...detail("Jenis kelamin", labelOf(SEX_LABELS, v.sex)),
@@ -79,15 +66,10 @@ export async function showCase(residentId) {
     ...detail("Penyerahan KTP", delivery),
     ...detail("Catatan", v.notes),
   );
-  const actions = actionsFor(v);
-  const codes = [];
-  for (const a of actions) {
-    const code = a === "record_done" || a === "record_failed" ? "record" : a;
-    if (!codes.includes(code)) codes.push(code);
-  }
-  $("case-actions").replaceChildren(...codes.map((code, i) => {
-    const [label, onclick] = ACTION_BUTTONS[code];
-    return ctx.el("button", { type: "button", class: i === 0 && code !== "edit" ? "primary" : "", text: label, onclick: () => onclick(residentId) });
-  }));
-  ctx.showView("view-case");
+  // Steps that share a form (record_done, record_failed) share its button.
+  const hashes = [...new Map(actionsFor(v).map((name) => [hashOf(name, residentId), STEPS[name].action]))];
+  $("case-actions").replaceChildren(...hashes.map(([hash, text], i) => el("button", {
+    type: "button", class: i === 0 && hash !== hashOf("update_resident", residentId) ? "primary" : "", text, onclick: () => go(hash),
+  })));
+  showView("view-case");
 }

@@ -2,22 +2,30 @@
  * The forms of the SOP steps between registration and delivery: verify (with a KK photo),
  * reject, pick up (one or many), cancel a pick-up, the recording result, the handover of a batch
  * to Disdukcapil and the card collection. Each has an open… (prefilled when fixing a rejected
- * mutation) and a submit… that builds the mutation with case-forms.js.
+ * mutation) and a submit… that builds the mutation with case-forms.js; defineForm declares
+ * them (at the end).
  */
 import {
   buildCancelPickup, buildCollection, buildHandover, buildPickup, buildRecording, buildReject, buildVerify, toLocalInput,
 } from "./case-forms.js";
-import { COLLECTION_OUTCOME_LABELS, MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, VERIFICATION_CHECK_LABELS, labelOf } from "./labels.js";
-import { ageInYears, eligibilityNote, formatDate } from "./format.js";
 import {
-  $, clearErrors, ctx, current, fillOptions, nameOf, openForm, photoFields, record, save, showErrors, whoLine,
+  COLLECTION_OUTCOME_LABELS, MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECORD_FAILED_REASON_LABELS,
+  REJECTION_REASON_LABELS, VERIFICATION_CHECK_LABELS, labelOf,
+} from "./labels.js";
+import { ageInYears, eligibilityNote, formatDate } from "./format.js";
+import { sortRecords } from "./work-lists.js";
+import {
+  clearErrors, current, defineForm, nameOf, openForm, photoField, save, showErrors, whoLine,
 } from "./case-form-kit.js";
+import { $, desaName, el, fillOptions, go, newUuid, record, state } from "./app-shell.js";
+
+let kkPhoto = null; // the KK photo field of the verification form
 
 // ---------------------------------------------------------------- verify / reject
 /** The verification form: age hint, the checks, the KK photo. */
-export function openVerify(residentId, rejected = null) {
+function openVerify(residentId, rejected = null) {
   const v = record(residentId)?.view;
-  if (!v) return ctx.go("#/");
+  if (!v) return go("#/");
   openForm("verify", { residentId, rid: rejected?.rid ?? null, rejected });
   $("verify-who").textContent = whoLine(residentId);
   const age = ageInYears(v.birth_date);
@@ -27,15 +35,15 @@ export function openVerify(residentId, rejected = null) {
   const a = rejected?.args;
   for (const k of Object.keys(VERIFICATION_CHECK_LABELS)) $(`v-${k}`).checked = Boolean(a?.checks?.[k]);
   $("v-notes").value = a?.notes || "";
-  photoFields.v.reset(a?.kk_photo || null);
+  kkPhoto.reset(a?.kk_photo || null);
 }
 
 /** Save a verification. */
-export async function submitVerify(event) {
+async function submitVerify(event) {
   event.preventDefault();
   if (current?.kind !== "verify") return;
   clearErrors("verify");
-  const photo = await photoFields.v.value();
+  const photo = await kkPhoto.value();
   const built = buildVerify({
     kk_copy_seen: $("v-kk_copy_seen").checked, age_eligible: $("v-age_eligible").checked,
     marital_eligible: $("v-marital_eligible").checked, kk_photo: photo.sha, notes: $("v-notes").value,
@@ -45,8 +53,8 @@ export async function submitVerify(event) {
 }
 
 /** The rejection form. */
-export function openReject(residentId, rejected = null) {
-  if (!record(residentId)) return ctx.go("#/");
+function openReject(residentId, rejected = null) {
+  if (!record(residentId)) return go("#/");
   openForm("reject", { residentId, rid: rejected?.rid ?? null, rejected });
   $("reject-who").textContent = whoLine(residentId);
   $("r-reason").value = rejected?.args?.reason || "";
@@ -54,7 +62,7 @@ export function openReject(residentId, rejected = null) {
 }
 
 /** Save a rejection. */
-export async function submitReject(event) {
+async function submitReject(event) {
   event.preventDefault();
   if (current?.kind !== "reject") return;
   clearErrors("reject");
@@ -68,25 +76,25 @@ function checklist(listId, prefix, records, checkedIds) {
   const checked = new Set(checkedIds);
   $(listId).replaceChildren(...records.map((r) => {
     const id = `${prefix}-r-${r.resident_id}`;
-    return ctx.el("li", {},
-      ctx.el("input", { type: "checkbox", id, value: r.resident_id, ...(checked.has(r.resident_id) ? { checked: "" } : {}) }),
-      ctx.el("label", { for: id, text: `${r.view.name} · Desa ${ctx.desaName(r.desa_code)}` }));
+    return el("li", {},
+      el("input", { type: "checkbox", id, value: r.resident_id, ...(checked.has(r.resident_id) ? { checked: "" } : {}) }),
+      el("label", { for: id, text: `${r.view.name} · Desa ${desaName(r.desa_code)}` }));
   }));
-  if (!records.length) $(listId).append(ctx.el("li", { class: "muted", text: "Tidak ada warga yang bisa dipilih." }));
+  if (!records.length) $(listId).append(el("li", { class: "muted", text: "Tidak ada warga yang bisa dipilih." }));
 }
 
 const checkedIn = (listId) => [...$(listId).querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value);
 
 function candidates(stage, extraIds = []) {
   const extra = new Set(extraIds);
-  return ctx.sortRecords(ctx.state.residents.filter((r) => r.view.stage === stage || extra.has(r.resident_id)));
+  return sortRecords(state.residents.filter((r) => r.view.stage === stage || extra.has(r.resident_id)));
 }
 
 /** The pick-up form: verified residents to tick (one preset when opened from a case). */
-export function openPickup(residentId = null, rejected = null) {
+function openPickup(residentId = null, rejected = null) {
   const a = rejected?.args;
   const preset = a?.resident_ids || (residentId ? [residentId] : []);
-  openForm("pickup", { residentId, rid: rejected?.rid ?? null, rejected, pickupId: a?.pickup_id || ctx.newUuid() });
+  openForm("pickup", { residentId, rid: rejected?.rid ?? null, rejected, pickupId: a?.pickup_id || newUuid() });
   checklist("pickup-list", "pk", candidates("verified", preset), preset);
   $("pk-picked_up_at").value = a?.picked_up_at ? toLocalInput(new Date(a.picked_up_at)) : toLocalInput();
   $("pk-pickup_point").value = a?.pickup_point || "";
@@ -94,7 +102,7 @@ export function openPickup(residentId = null, rejected = null) {
 }
 
 /** Save a pick-up of the ticked residents. */
-export async function submitPickup(event) {
+async function submitPickup(event) {
   event.preventDefault();
   if (current?.kind !== "pickup") return;
   clearErrors("pickup");
@@ -108,15 +116,15 @@ export async function submitPickup(event) {
 }
 
 /** The form that cancels a pick-up. */
-export function openCancel(residentId, rejected = null) {
-  if (!record(residentId)) return ctx.go("#/");
+function openCancel(residentId, rejected = null) {
+  if (!record(residentId)) return go("#/");
   openForm("cancel", { residentId, rid: rejected?.rid ?? null, rejected });
   $("cancel-who").textContent = whoLine(residentId);
   $("c-reason").value = rejected?.args?.reason || "";
 }
 
 /** Save a cancelled pick-up. */
-export async function submitCancel(event) {
+async function submitCancel(event) {
   event.preventDefault();
   if (current?.kind !== "cancel") return;
   clearErrors("cancel");
@@ -126,16 +134,16 @@ export async function submitCancel(event) {
 }
 
 /** Show the fields of the chosen recording outcome. */
-export function syncRecordFields() {
+function syncRecordFields() {
   const failed = $("rec-failed").checked;
   $("rec-done-fields").hidden = failed;
   $("rec-failed-fields").hidden = !failed;
 }
 
 /** The recording result form (done, or failed when picked up). */
-export function openRecord(residentId, rejected = null) {
+function openRecord(residentId, rejected = null) {
   const v = record(residentId)?.view;
-  if (!v) return ctx.go("#/");
+  if (!v) return go("#/");
   openForm("record", { residentId, rid: rejected?.rid ?? null, rejected });
   $("record-who").textContent = whoLine(residentId);
   // A resident who came to the office alone (not picked up) can only be recorded, not "failed".
@@ -150,7 +158,7 @@ export function openRecord(residentId, rejected = null) {
 }
 
 /** Save a recording result. */
-export async function submitRecord(event) {
+async function submitRecord(event) {
   event.preventDefault();
   if (current?.kind !== "record") return;
   clearErrors("record");
@@ -164,10 +172,10 @@ export async function submitRecord(event) {
 
 // ---------------------------------------------------------------- handover and collection
 /** The handover form: recorded residents to tick, the batch number and time. */
-export function openHandover(residentId = null, rejected = null) {
+function openHandover(residentId = null, rejected = null) {
   const a = rejected?.args;
   const preset = a?.resident_ids || (residentId ? [residentId] : candidates("recorded").map((r) => r.resident_id));
-  openForm("handover", { residentId, rid: rejected?.rid ?? null, rejected, batchId: a?.batch_id || ctx.newUuid() });
+  openForm("handover", { residentId, rid: rejected?.rid ?? null, rejected, batchId: a?.batch_id || newUuid() });
   checklist("handover-list", "ho", candidates("recorded", preset), preset);
   $("ho-number").value = a?.number || "";
   $("ho-handed_at").value = a?.handed_at ? toLocalInput(new Date(a.handed_at)) : toLocalInput();
@@ -175,7 +183,7 @@ export function openHandover(residentId = null, rejected = null) {
 }
 
 /** Save the handover of a batch to Disdukcapil. */
-export async function submitHandover(event) {
+async function submitHandover(event) {
   event.preventDefault();
   if (current?.kind !== "handover") return;
   clearErrors("handover");
@@ -190,34 +198,34 @@ export async function submitHandover(event) {
 function collectionRow(r, item) {
   const id = r.resident_id;
   const name = r.view.name;
-  const outcome = ctx.el("select", { id: `col-o-${id}` }, ctx.el("option", { value: "", text: "Belum diketahui" }));
+  const outcome = el("select", { id: `col-o-${id}` }, el("option", { value: "", text: "Belum diketahui" }));
   fillOptions(outcome, COLLECTION_OUTCOME_LABELS);
-  const reason = ctx.el("select", { id: `col-r-${id}` }, ctx.el("option", { value: "", text: "Pilih alasan…" }));
+  const reason = el("select", { id: `col-r-${id}` }, el("option", { value: "", text: "Pilih alasan…" }));
   fillOptions(reason, NOT_PRINTED_REASON_LABELS);
-  const text = ctx.el("input", { id: `col-t-${id}`, maxlength: "500", autocomplete: "off" });
+  const text = el("input", { id: `col-t-${id}`, maxlength: "500", autocomplete: "off" });
   outcome.value = item?.outcome || "";
   reason.value = item?.reason || "";
   text.value = item?.reason_text || "";
-  const extra = ctx.el("div", { class: "sub" },
-    ctx.el("label", { for: reason.id, text: `Alasan belum dicetak: ${name}` }), reason,
-    ctx.el("label", { for: text.id, text: `Keterangan: ${name}` }), text);
+  const extra = el("div", { class: "sub" },
+    el("label", { for: reason.id, text: `Alasan belum dicetak: ${name}` }), reason,
+    el("label", { for: text.id, text: `Keterangan: ${name}` }), text);
   const toggle = () => { extra.hidden = outcome.value !== "not_printed"; };
   outcome.addEventListener("change", toggle);
   toggle();
-  return ctx.el("li", { class: "field" },
-    ctx.el("label", { for: outcome.id, text: `KTP ${name}` }), outcome, extra,
-    ctx.el("p", { id: `m-col-${id}`, class: "msg-error" }));
+  return el("li", { class: "field" },
+    el("label", { for: outcome.id, text: `KTP ${name}` }), outcome, extra,
+    el("p", { id: `m-col-${id}`, class: "msg-error" }));
 }
 
 /** The card collection form: one outcome per resident of the batch. */
-export function openCollection(residentId, rejected = null) {
+function openCollection(residentId, rejected = null) {
   const a = rejected?.args;
   const batchId = a?.batch_id || record(residentId)?.view?.batch_id || null;
   openForm("collection", { residentId, rid: rejected?.rid ?? null, rejected, batchId });
   const v = record(residentId)?.view;
   $("collection-batch").textContent = batchId ? `Berkas ${v?.batch_number || batchId.slice(0, 8)}` : "Berkas tidak diketahui di HP ini.";
   const items = new Map((a?.items || []).map((i) => [i.resident_id, i]));
-  const rows = ctx.sortRecords(ctx.state.residents.filter((r) => items.has(r.resident_id)
+  const rows = sortRecords(state.residents.filter((r) => items.has(r.resident_id)
     || (r.view.stage === "sent_to_registry" && (!batchId || r.view.batch_id === batchId))));
   $("collection-list").replaceChildren(...rows.map((r) => collectionRow(r, items.get(r.resident_id))));
   current.rows = rows.map((r) => r.resident_id);
@@ -225,7 +233,7 @@ export function openCollection(residentId, rejected = null) {
 }
 
 /** Save a card collection. */
-export async function submitCollection(event) {
+async function submitCollection(event) {
   event.preventDefault();
   if (current?.kind !== "collection") return;
   clearErrors("collection");
@@ -240,3 +248,20 @@ export async function submitCollection(event) {
   if (!showErrors("collection", built.errors)) return;
   await save("collection", "record_collection", built.args, [], `${built.args.items.length} KTP`);
 }
+
+/** Wire the controls of these forms once (app start). */
+export function setupStepForms() {
+  fillOptions($("r-reason"), REJECTION_REASON_LABELS);
+  fillOptions($("rec-reason"), RECORD_FAILED_REASON_LABELS);
+  kkPhoto = photoField("v", "kk_photo");
+  $("rec-done").addEventListener("change", syncRecordFields);
+  $("rec-failed").addEventListener("change", syncRecordFields);
+}
+
+defineForm("verify", "v", openVerify, submitVerify);
+defineForm("reject", "r", openReject, submitReject);
+defineForm("pickup", "pk", openPickup, submitPickup);
+defineForm("cancel", "c", openCancel, submitCancel);
+defineForm("record", "rec", openRecord, submitRecord);
+defineForm("handover", "ho", openHandover, submitHandover);
+defineForm("collection", "col", openCollection, submitCollection);

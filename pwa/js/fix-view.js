@@ -1,20 +1,31 @@
 /**
- * "Perlu perbaikan": the records the server rejected, fixing one in its own form (the resident
- * form, or a step form of case-views.js) and dismissing one.
+ * "Perlu perbaikan": the records the server rejected, and dismissing one. "Perbaiki" opens
+ * #/perbaiki/<rid>: the form of its step (case-views.js openFix).
  */
 import * as db from "./db.js";
 import { serverFieldMessages } from "./resident-form.js";
-import { FIELD_LABELS, MUTATION_LABELS } from "./labels.js";
+import { FIELD_LABELS } from "./labels.js";
 import { formatDateTimeWita } from "./format.js";
-import { FORM_OF_MUTATION, namesOf, openFix } from "./case-views.js";
-import { $, el, go, loadData, showView, state } from "./app-shell.js";
-import { refresh } from "./home-view.js";
-import { openForm } from "./resident-form-view.js";
+import { STEPS } from "./pipeline.js";
+import { $, el, go, record, refresh, showView, state } from "./app-shell.js";
 
 /** The "Perlu perbaikan" screen. */
 export function showFix() {
   showView("view-fix");
   renderFix();
+}
+
+/** Redraw after a change notice, when shown. */
+export function redrawFix() {
+  if (!$("view-fix").hidden) renderFix();
+}
+
+/** Resident names of a rejected mutation. */
+function namesOf(rejected) {
+  const ids = rejected.resident_ids?.length ? rejected.resident_ids : [rejected.resident_id];
+  const names = ids.map((id) => record(id)?.view?.name).filter(Boolean);
+  if (rejected.args?.number) return `berkas ${rejected.args.number}`;
+  return names.length > 2 ? `${names.slice(0, 2).join(", ")} dan ${names.length - 2} lainnya` : names.join(", ") || "Warga";
 }
 
 /** The list of rejected records with their server messages. */
@@ -27,7 +38,7 @@ export function renderFix() {
     return el("li", {},
       el("div", { class: "case-head" },
         el("span", { class: "case-name", text: residentName }),
-        el("span", { class: "stage s-rejected", text: MUTATION_LABELS[r.name] || r.name })),
+        el("span", { class: "stage s-rejected", text: STEPS[r.name]?.label || r.name })),
       el("p", { text: r.message }),
       fieldMsgs.length ? el("ul", { class: "msg-warn" }, ...fieldMsgs.map((t) => el("li", { text: t }))) : null,
       el("p", { class: "case-meta", text: `Dicatat ${formatDateTimeWita(r.at)} · ditolak ${formatDateTimeWita(r.rejected_at)}` }),
@@ -40,27 +51,7 @@ export function renderFix() {
 }
 
 async function onDismiss(rejected, residentName) {
-  if (!window.confirm(`Abaikan ${MUTATION_LABELS[rejected.name]?.toLowerCase() || "data"} untuk ${residentName}? Isian ini akan dihapus dari HP dan tidak dikirim.`)) return;
+  if (!window.confirm(`Abaikan ${STEPS[rejected.name]?.label.toLowerCase() || "data"} untuk ${residentName}? Isian ini akan dihapus dari HP dan tidak dikirim.`)) return;
   await db.dismissRejected(rejected.rid);
   await refresh();
-}
-
-/** Open the form that fixes rejected record rid (the resident form or a step form). */
-export async function openFixForm(rid) {
-  const rejected = await db.getRejected(rid);
-  if (!rejected) return go("#/perbaikan");
-  if (FORM_OF_MUTATION[rejected.name]) {
-    await loadData();
-    return openFix(rejected);
-  }
-  if (rejected.name === "register_resident") {
-    openForm({ mode: "new", values: rejected.args, residentId: rejected.args.resident_id, rid, serverError: rejected });
-    return;
-  }
-  const record = await db.getResident(rejected.resident_id);
-  if (!record) {
-    window.alert("Data warga ini tidak ada lagi di HP (mungkin bukan wilayah tugas Anda lagi). Pilih Abaikan.");
-    return go("#/perbaikan");
-  }
-  openForm({ mode: "edit", values: { ...record.view, ...rejected.args.fields }, residentId: record.resident_id, record, rid, serverError: rejected });
 }

@@ -49,11 +49,15 @@ export function formatAge(ms) {
   return `${formatNumber(Math.floor(hours / 24))} hari`;
 }
 
-/** NIK masked for lists (DESIGN §6): first 6 and last 2 digits stay visible. */
+/**
+ * NIK masked for lists (DESIGN §6; the rule of tests/vectors/nik_mask.json, as on the server):
+ * the first 6 digits (the kecamatan's region code) and the last 4 stay visible; shorter than 10
+ * digits, all are hidden.
+ */
 export function maskNik(nik) {
   if (!nik) return "";
   if (nik.length < 10) return "•".repeat(nik.length);
-  return nik.slice(0, 6) + "•".repeat(nik.length - 8) + nik.slice(-2);
+  return nik.slice(0, 6) + "•".repeat(nik.length - 10) + nik.slice(-4);
 }
 
 /** Full years between a birth date "YYYY-MM-DD" and today (a Date); null if unreadable. */

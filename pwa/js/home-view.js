@@ -2,24 +2,19 @@
  * The home screen: the officer's work lists and cases, operations, counters, warnings and the
  * sync status line with its progress bar.
  */
-import { attachmentSummary, rankOf } from "./pipeline.js";
+import { attachmentSummary, hashOf, rankOf } from "./pipeline.js";
 import { WORK_LISTS, countLists, filterRecords, operationProgress } from "./work-lists.js";
 import { stageLabel } from "./labels.js";
 import { formatAge, formatDate, formatDateTimeWita, formatNumber, maskNik } from "./format.js";
 import { formatBytes } from "./photo-sizing.js";
-import { $, assignedDesa, desaName, el, go, loadData, showView, state, sync } from "./app-shell.js";
-// refresh also redraws the fix list, and fix-view.js imports refresh back: a cycle of functions
-// only (nothing runs at load), so it is safe in ES modules.
-import { renderFix } from "./fix-view.js";
+import { $, assignedDesa, desaName, el, go, refresh, showView, state, sync } from "./app-shell.js";
 
 const LIST_LIMIT = 200; // longer lists are searched, not scrolled
 
-/** Reload the data and redraw whatever screen shows it. */
-export async function refresh() {
-  await loadData();
+/** Redraw after a change notice: the whole screen when shown, else the counters. */
+export function redrawHome() {
   if (!$("view-home").hidden) renderHome();
-  if (!$("view-fix").hidden) renderFix();
-  renderCounters();
+  else renderCounters();
 }
 
 /** The home screen. */
@@ -136,7 +131,7 @@ function caseItem(record) {
     el("div", { class: "case-buttons" },
       el("button", { type: "button", class: "primary", "aria-label": `Buka ${v.name}`, text: "Buka", onclick: () => go(`#/warga/${record.resident_id}`) }),
       v.stage === "listed" ? null
-        : el("button", { type: "button", "aria-label": `Ubah data ${v.name}`, text: "Ubah data", onclick: () => go(`#/ubah/${record.resident_id}`) })));
+        : el("button", { type: "button", "aria-label": `Ubah data ${v.name}`, text: "Ubah data", onclick: () => go(hashOf("update_resident", record.resident_id)) })));
 }
 
 // ---------------------------------------------------------------- sync UI

@@ -46,21 +46,6 @@ export const DISABILITY_LABELS = Object.freeze({
   other: "Disabilitas lainnya",
 });
 
-/** Mutation name → what the officer reads in the "Perlu perbaikan" list. */
-export const MUTATION_LABELS = Object.freeze({
-  register_resident: "Pendaftaran warga",
-  update_resident: "Perubahan data warga",
-  verify_resident: "Verifikasi",
-  reject_resident: "Penolakan",
-  pick_up: "Penjemputan",
-  cancel_pickup: "Pembatalan penjemputan",
-  record_done: "Perekaman selesai",
-  record_failed: "Perekaman gagal",
-  handover_batch: "Penyerahan ke Disdukcapil",
-  record_collection: "Pengambilan KTP",
-  deliver_card: "Penyerahan KTP",
-});
-
 /** reject_resident reasons (docs/interfaces-pipeline.md). */
 export const REJECTION_REASON_LABELS = Object.freeze({
   has_ktp_el: "Sudah punya KTP-el",

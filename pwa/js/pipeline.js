@@ -1,8 +1,9 @@
 /**
- * Pure pipeline rules on the phone (no DOM, no IndexedDB), after docs/interfaces-pipeline.md:
- * which residents a mutation touches, which photos it references, what a still-unsent mutation
- * does to the officer's view of a case, which actions a case offers, and the life of a photo
- * waiting for upload. The server decides; this only lets the officer see the effect at once.
+ * The SOP pipeline on the phone, pure (no DOM, no IndexedDB), after docs/interfaces-pipeline.md:
+ * the stages, and STEPS, the one table of steps: per mutation (its wire name) everything the app
+ * knows of that step. Every other module reads it. The server decides; a step's local effect
+ * only lets the officer see it at once (tests/js/stage-transitions.test.mjs holds it to the
+ * server's own table). Also the life of a photo waiting for upload.
  */
 
 /** Forward stages in pipeline order; `rejected` is terminal and ranked apart (-1). */
@@ -15,12 +16,115 @@ export function rankOf(stage) {
   return STAGE_ORDER.indexOf(stage);
 }
 
-/** Mutations whose args carry a list of residents instead of one resident_id. */
+// Move forward to `target` (forward stages are a max), from at least `from`, never out of rejected.
+function forward(view, from, target) {
+  const rank = rankOf(view.stage);
+  if (view.stage === "rejected" || rank < rankOf(from)) return view.stage;
+  return rank < rankOf(target) ? target : view.stage;
+}
+
+// The step moves a case at one of `from` to `target`, and leaves it anywhere else.
+const move = (view, from, target) => (from.includes(view.stage) ? target : view.stage);
+const RECORD = { route: "#/warga/{id}/rekam", form: "record", action: "Catat hasil rekam" };
+
+/**
+ * Mutation name → its step: `label` (what the officer reads of it: "Tersimpan di HP: …",
+ * "Perlu perbaikan"), `action` (the case screen's button), `route` (the hash of its form; {id}
+ * is the resident), `form` (the step form's DOM id base, case-form-kit.js; none: the resident
+ * form), `group` (one form for several residents, opened with or without one), `offeredAt`
+ * (stages whose case screen offers it), `residents(args)` and `photos(args)` (default: the
+ * one resident_id, no photo), `local(view, args, residentId, entry)` (the view while it is
+ * unsent). In the order of the case screen's buttons.
+ */
+export const STEPS = Object.freeze({
+  register_resident: {
+    label: "Pendaftaran warga", action: "Daftarkan warga ini", route: "#/daftar/{id}", offeredAt: ["listed"],
+    // A "Belum Ditemukan" (listed) resident registered with its own id becomes Terdata.
+    local: (v, a) => ({ ...v, ...a, stage: !v?.stage || v.stage === "listed" ? "found" : v.stage }),
+  },
+  verify_resident: {
+    label: "Verifikasi", action: "Verifikasi", route: "#/warga/{id}/verifikasi", form: "verify", offeredAt: ["found"],
+    photos: (a) => (a.kk_photo ? [a.kk_photo] : []),
+    local: (v, a) => ({
+      ...v, stage: move(v, ["found"], "verified"),
+      verification: { checks: a.checks, notes: a.notes ?? null }, kk_photo: a.kk_photo ?? v.kk_photo ?? null,
+    }),
+  },
+  reject_resident: {
+    label: "Penolakan", action: "Tolak", route: "#/warga/{id}/tolak", form: "reject", offeredAt: ["found"],
+    local: (v, a) => ({
+      ...v, stage: move(v, ["listed", "found"], "rejected"), rejection: { reason: a.reason, reason_text: a.reason_text ?? null },
+    }),
+  },
+  pick_up: {
+    label: "Penjemputan", action: "Jemput", route: "#/jemput/{id}", form: "pickup", group: true, offeredAt: ["verified"],
+    residents: (a) => [...(a.resident_ids || [])],
+    local: (v, a) => ({
+      ...v, stage: forward(v, "verified", "picked_up"),
+      pickup: { pickup_id: a.pickup_id, at: a.picked_up_at, point: a.pickup_point, vehicle: a.vehicle },
+    }),
+  },
+  record_done: {
+    ...RECORD, label: "Perekaman selesai", offeredAt: ["verified", "picked_up"],
+    local: (v, a) => ({ ...v, stage: forward(v, "verified", "recorded"), recording: { at: a.recorded_at } }),
+  },
+  record_failed: {
+    ...RECORD, label: "Perekaman gagal", offeredAt: ["picked_up"],
+    local: (v, a, id, entry) => (v.stage === "picked_up"
+      ? { ...v, stage: "verified", pickup: null, recording: { failed: a.reason, reason_text: a.reason_text ?? null, at: entry.at } }
+      : v),
+  },
+  cancel_pickup: {
+    label: "Pembatalan penjemputan", action: "Batalkan penjemputan", route: "#/warga/{id}/batal-jemput", form: "cancel",
+    offeredAt: ["picked_up"],
+    local: (v) => (v.stage === "picked_up" ? { ...v, stage: "verified", pickup: null } : v),
+  },
+  handover_batch: {
+    label: "Penyerahan ke Disdukcapil", action: "Serahkan berkas ke Disdukcapil", route: "#/serahkan-berkas/{id}",
+    form: "handover", group: true, offeredAt: ["recorded"],
+    residents: (a) => [...(a.resident_ids || [])],
+    local: (v, a) => ({ ...v, stage: forward(v, "recorded", "sent_to_registry"), batch_id: a.batch_id, batch_number: a.number }),
+  },
+  record_collection: {
+    label: "Pengambilan KTP", action: "Catat pengambilan KTP", route: "#/warga/{id}/ambil-ktp", form: "collection",
+    offeredAt: ["sent_to_registry"],
+    residents: (a) => (a.items || []).map((i) => i.resident_id),
+    local: (v, a, id) => {
+      const item = (a.items || []).find((i) => i.resident_id === id);
+      if (!item) return v;
+      if (item.outcome === "collected") return { ...v, stage: forward(v, "sent_to_registry", "card_collected"), card_issue: null };
+      return { ...v, card_issue: { reason: item.reason, reason_text: item.reason_text ?? null, batch_id: a.batch_id, at: a.collected_at } };
+    },
+  },
+  deliver_card: {
+    label: "Penyerahan KTP", action: "Serahkan KTP", route: "#/warga/{id}/serahkan-ktp", form: "deliver",
+    offeredAt: ["card_collected"],
+    photos: (a) => (a.photo ? [a.photo] : []),
+    // From sent_to_registry too, as on the server: the card in hand shows it was collected.
+    local: (v, a) => ({
+      ...v, stage: forward(v, "sent_to_registry", "delivered"),
+      delivery: {
+        delivery_id: a.delivery_id, delivered_at: a.delivered_at, recipient: a.recipient,
+        proxy_name: a.proxy_name ?? null, proxy_relation: a.proxy_relation ?? null,
+        signature_sha256: a.signature?.sha256 ?? null, photo: a.photo ?? null, gps: a.gps ?? null,
+      },
+    }),
+  },
+  update_resident: {
+    label: "Perubahan data warga", action: "Ubah data", route: "#/ubah/{id}", offeredAt: [...STAGE_ORDER.slice(1), "rejected"],
+    local: (v, a) => ({ ...v, ...a.fields }),
+  },
+});
+
+/** The hash that opens step `name` for resident `id` (a group step also without one). */
+export function hashOf(name, id) {
+  return STEPS[name].route.replace("/{id}", id ? `/${id}` : "");
+}
+
+/** The residents a mutation touches (from its args). */
 export function residentIdsOf(name, args) {
   if (!args) return [];
-  if (name === "pick_up" || name === "handover_batch") return [...(args.resident_ids || [])];
-  if (name === "record_collection") return (args.items || []).map((i) => i.resident_id);
-  return args.resident_id ? [args.resident_id] : [];
+  return STEPS[name]?.residents?.(args) ?? (args.resident_id ? [args.resident_id] : []);
 }
 
 /** Every resident an outbox entry touches (older entries only had resident_id). */
@@ -32,98 +136,23 @@ export function touchedIds(entry) {
 
 /** sha256 ids of the photos a mutation references (they are uploaded after it is synced). */
 export function attachmentRefsOf(name, args) {
-  if (name === "verify_resident") return args?.kk_photo ? [args.kk_photo] : [];
-  if (name === "deliver_card") return args?.photo ? [args.photo] : [];
-  return [];
-}
-
-// Move forward to `target` (forward stages are a max), from at least `from`, never out of rejected.
-function forward(view, from, target) {
-  const rank = rankOf(view.stage);
-  if (view.stage === "rejected" || rank < rankOf(from)) return view.stage;
-  return rank < rankOf(target) ? target : view.stage;
+  return STEPS[name]?.photos?.(args || {}) ?? [];
 }
 
 /**
  * The effect of one still-pending mutation on the view of resident `residentId` (a fresh
- * object; `view` may be null only for a registration). Mirrors the server's rules closely
- * enough for the officer; the server's copy replaces it once the mutation is answered.
+ * object; `view` may be null only for a registration). The server's copy replaces it once the
+ * mutation is answered; a mutation this version does not know changes nothing locally.
  */
 export function applyLocal(view, entry, residentId) {
-  const a = entry.args || {};
-  if (entry.name === "register_resident") {
-    // A "Belum Ditemukan" (listed) resident registered with its own id becomes Terdata.
-    const stage = !view?.stage || view.stage === "listed" ? "found" : view.stage;
-    return { ...(view || {}), ...a, stage };
-  }
-  if (!view) return view;
-  switch (entry.name) {
-    case "update_resident":
-      return { ...view, ...a.fields };
-    case "verify_resident":
-      return {
-        ...view,
-        stage: view.stage === "found" ? "verified" : view.stage,
-        verification: { checks: a.checks, notes: a.notes ?? null },
-        kk_photo: a.kk_photo ?? view.kk_photo ?? null,
-      };
-    case "reject_resident":
-      return {
-        ...view,
-        stage: view.stage === "found" ? "rejected" : view.stage,
-        rejection: { reason: a.reason, reason_text: a.reason_text ?? null },
-      };
-    case "pick_up":
-      return {
-        ...view,
-        stage: forward(view, "verified", "picked_up"),
-        pickup: { pickup_id: a.pickup_id, at: a.picked_up_at, point: a.pickup_point, vehicle: a.vehicle },
-      };
-    case "cancel_pickup":
-      return view.stage === "picked_up" ? { ...view, stage: "verified", pickup: null } : view;
-    case "record_done":
-      return { ...view, stage: forward(view, "verified", "recorded"), recording: { at: a.recorded_at } };
-    case "record_failed":
-      return view.stage === "picked_up"
-        ? { ...view, stage: "verified", pickup: null, recording: { failed: a.reason, reason_text: a.reason_text ?? null, at: entry.at } }
-        : view;
-    case "handover_batch":
-      return { ...view, stage: forward(view, "recorded", "sent_to_registry"), batch_id: a.batch_id, batch_number: a.number };
-    case "record_collection": {
-      const item = (a.items || []).find((i) => i.resident_id === residentId);
-      if (!item) return view;
-      if (item.outcome === "collected") return { ...view, stage: forward(view, "sent_to_registry", "card_collected"), card_issue: null };
-      return { ...view, card_issue: { reason: item.reason, reason_text: item.reason_text ?? null, batch_id: a.batch_id, at: a.collected_at } };
-    }
-    case "deliver_card":
-      return {
-        ...view,
-        stage: forward(view, "card_collected", "delivered"),
-        delivery: {
-          delivery_id: a.delivery_id, delivered_at: a.delivered_at, recipient: a.recipient,
-          proxy_name: a.proxy_name ?? null, proxy_relation: a.proxy_relation ?? null,
-          signature_sha256: a.signature?.sha256 ?? null, photo: a.photo ?? null, gps: a.gps ?? null,
-        },
-      };
-    default:
-      return view; // a mutation this version does not know changes nothing locally
-  }
+  const step = STEPS[entry.name];
+  if (!step || (!view && entry.name !== "register_resident")) return view;
+  return step.local(view, entry.args || {}, residentId, entry);
 }
 
-/** Actions (codes) a case offers the officer, in the order they are shown. */
+/** The steps (mutation names) a case offers the officer, in the order they are shown. */
 export function actionsFor(view) {
-  switch (view?.stage) {
-    case "listed": return ["register"];
-    case "found": return ["verify", "reject", "edit"];
-    case "verified": return ["pick_up", "record_done", "edit"];
-    case "picked_up": return ["record_done", "record_failed", "cancel_pickup", "edit"];
-    case "recorded": return ["handover", "edit"];
-    case "sent_to_registry": return ["collection", "edit"];
-    case "card_collected": return ["deliver", "edit"];
-    case "delivered":
-    case "rejected": return ["edit"];
-    default: return [];
-  }
+  return Object.keys(STEPS).filter((name) => STEPS[name].offeredAt.includes(view?.stage));
 }
 
 // ---------------------------------------------------------------- photos waiting for upload

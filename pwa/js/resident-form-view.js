@@ -1,6 +1,7 @@
 /**
- * The registration and edit form of a resident (also used to fix a rejected registration or
- * edit): opening it prefilled, live NIK/KK checks, field errors, and saving the mutation.
+ * The registration and edit form of a resident, the form of the steps register_resident and
+ * update_resident (also used to fix a rejected one): opening it prefilled, live NIK/KK checks,
+ * field errors, and saving the mutation.
  */
 import * as db from "./db.js";
 import { baseVersionOf } from "./outbox-rules.js";
@@ -14,11 +15,6 @@ import {
 import { checkStorage } from "./app-status.js";
 
 const FORM_FIELDS = Object.keys(FIELD_LABELS);
-
-/** Append one option per entry of a label table. */
-export function fillSelect(select, table) {
-  select.append(...Object.entries(table).map(([code, label]) => el("option", { value: code, text: label })));
-}
 
 /** The control of a form field (id f-<field>). */
 export function formControl(field) {
@@ -82,19 +78,22 @@ function showServerError(rejected) {
   box.hidden = false;
 }
 
-/** Edit a resident (only the free fields are enabled). */
-export async function openEdit(residentId) {
+/**
+ * The form as a step (case-views.js openStep): register_resident of a "Belum Ditemukan"
+ * resident found in the field (prefilled, same id), update_resident (only the free fields are
+ * enabled), or either one fixing `rejected`.
+ */
+export async function openResidentStep(name, residentId, rejected = null) {
+  const rid = rejected?.rid ?? null;
+  const registering = name === "register_resident";
+  if (registering && rejected) return openForm({ mode: "new", values: rejected.args, residentId, rid, serverError: rejected });
   const record = await db.getResident(residentId);
   if (!record) return go("#/");
-  openForm({ mode: "edit", values: record.view, residentId, record });
-}
-
-/** A "Belum Ditemukan" resident found in the field: the registration form, prefilled, same id. */
-export async function openListed(residentId) {
-  const record = await db.getResident(residentId);
-  if (!record) return go("#/");
-  const values = Object.fromEntries(Object.entries(record.view).filter(([k, v]) => FORM_FIELDS.includes(k) && v != null));
-  openForm({ mode: "new", values, residentId });
+  if (registering) {
+    const values = Object.fromEntries(Object.entries(record.view).filter(([k, v]) => FORM_FIELDS.includes(k) && v != null));
+    return openForm({ mode: "new", values, residentId });
+  }
+  openForm({ mode: "edit", values: { ...record.view, ...rejected?.args.fields }, residentId, record, rid, serverError: rejected });
 }
 
 function formValues() {

@@ -6,8 +6,7 @@
 import * as db from "./db.js";
 import { holdsForeignWork } from "./sync-merge.js";
 import { formatNumber } from "./format.js";
-import { formOpen } from "./case-views.js";
-import { $, go, loadData, showView, state, sync } from "./app-shell.js";
+import { $, formOpen, go, loadData, showView, state, sync } from "./app-shell.js";
 import { requestPersistence } from "./app-status.js";
 
 /** The login screen, with why the session ended when it was not a logout. */
@@ -128,6 +127,6 @@ export async function onLogout() {
 /** The sync client lost the session (401/403): back to the login screen. */
 export async function onSignedOut() {
   await loadData();
-  if ((!$("view-form").hidden || formOpen()) && !window.confirm("Sesi berakhir. Isian yang belum disimpan akan hilang. Lanjutkan?")) return;
+  if (formOpen() && !window.confirm("Sesi berakhir. Isian yang belum disimpan akan hilang. Lanjutkan?")) return;
   showLogin();
 }

@@ -45,6 +45,11 @@ def compress_json(response):
         response.headers["Content-Encoding"] = "gzip"
     return response
 
-from . import device, sync_routes, openapi  # noqa: E402,F401  (routes register on import)
-from . import attachments  # noqa: E402,F401  (PUT/HEAD /api/attachments/<sha256>)
-from . import health  # noqa: E402,F401  (GET /api/health, the app version)
+# Each module registers its routes on `bp` when imported, so it is imported after `bp` exists.
+from . import (  # noqa: E402,F401
+    attachments,  # PUT/HEAD /api/attachments/<sha256>
+    device,  # POST/DELETE /api/auth/device: device login and logout
+    health,  # GET /api/health, the app version
+    openapi,  # GET /api/openapi.json
+    sync_routes,  # POST /api/sync
+)

@@ -2,12 +2,13 @@
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import bp
-from .common import authenticated_client
+from sync.models import utcnow
+
 from .. import attachments as store
 from ..errors import ApiError, error_body
 from ..extensions import db
-from ..models import utcnow
+from . import bp
+from .common import authenticated_client
 
 MSG_BAD_HASH = "Kode foto harus berupa SHA-256 (64 karakter heksadesimal)."
 

@@ -6,17 +6,17 @@ from flask import jsonify
 from marshmallow import ValidationError
 
 from sync.identity import database_id
-from sync.models import Client
+from sync.models import Client, utcnow
 
-from . import bp
-from .common import authenticated_client, hash_token, json_body
-from .schemas import DeviceLoginSchema, place
 from .. import security
 from ..auth import LoginFailed, check_login
 from ..errors import ApiError
 from ..extensions import db
-from ..models import Wilayah, utcnow
+from ..models import Wilayah
 from ..operations import operations_payload
+from . import bp
+from .common import authenticated_client, hash_token, json_body
+from .schemas import DeviceLoginSchema, place
 
 
 def assignment_payload(user):

@@ -7,9 +7,9 @@ from flask import jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import bp
 from ..extensions import db
 from ..migrations import current_revision
+from . import bp
 
 log = logging.getLogger(__name__)
 

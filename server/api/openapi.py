@@ -4,6 +4,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
 
 from sync import schemas as wire
+from sync.mutations import MUTATORS
 
 from . import bp
 from .schemas import DeviceLoginResponseSchema, DeviceLoginSchema, ErrorSchema
@@ -18,7 +19,8 @@ def _error(description):
 
 
 def build_spec():
-    """Assemble the document: schemas from sync.schemas and server schemas, three paths."""
+    """Assemble the document: schemas from sync.schemas, the args schema of every mutation of
+    sync.mutations.MUTATORS, server schemas, and the paths."""
     spec = APISpec(title="CAH API", version="1", openapi_version="3.0.3",
                    plugins=[MarshmallowPlugin()],
                    info={"description": "API aplikasi lapangan CAH (PAK KEDES). "
@@ -29,11 +31,9 @@ def build_spec():
         ("DeviceLoginResponse", DeviceLoginResponseSchema),
         ("SyncRequest", wire.SyncRequestSchema), ("SyncResponse", wire.SyncResponseSchema),
         ("MutationGap", wire.MutationGapSchema),
-        ("RegisterResidentArgs", wire.RegisterResidentArgsSchema),
-        ("UpdateResidentArgs", wire.UpdateResidentArgsSchema),
     ):
         spec.components.schema(name, schema=schema)
-    _pipeline_args(spec)
+    _mutation_args(spec)
     _attachment_paths(spec)
     spec.path(path="/api/auth/device", operations={
         "post": {
@@ -80,14 +80,12 @@ def build_spec():
     return spec.to_dict()
 
 
-def _pipeline_args(spec):
-    """Every other mutation-args schema of sync.schemas (verify_resident, deliver_card, …)."""
-    known = set(spec.to_dict()["components"]["schemas"])
-    for attr in sorted(dir(wire)):
-        schema = getattr(wire, attr)
-        name = attr[:-len("Schema")]
-        if (attr.endswith("ArgsSchema") and isinstance(schema, type) and name not in known):
-            spec.components.schema(name, schema=schema)
+def _mutation_args(spec):
+    """One component per mutation, named after its schema class: RegisterResidentArgsSchema →
+    RegisterResidentArgs (the names the sync path's description mentions)."""
+    for mutator in MUTATORS.values():
+        schema = mutator.args_schema
+        spec.components.schema(schema.__name__.removesuffix("Schema"), schema=schema)
 
 
 def _health_path(spec):

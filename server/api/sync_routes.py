@@ -1,26 +1,18 @@
 """POST /api/sync: push the phone's outbox, pull what changed (DESIGN §4)."""
-import logging
-
 from flask import current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from sync.engine import SyncActor, process_sync
-from sync.identity import database_id
-from sync.errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
+from sync.context import SyncActor
+from sync.engine import process_sync
+from sync.models import utcnow
 
+from ..errors import outage_error
+from ..extensions import db
+from ..operations import active_operation_map, operations_payload
+from ..retention import purge_if_due
 from . import bp
 from .common import authenticated_client, json_body
 from .device import assignment_payload
-from ..errors import ApiError
-from ..extensions import db
-from ..models import utcnow
-from ..operations import active_operation_map, operations_payload
-from ..retention import purge_if_due
-
-log = logging.getLogger(__name__)
-
-MSG_DATABASE_UNAVAILABLE = ("Server sedang tidak dapat menyimpan data. Data tetap di HP dan "
-                            "dikirim lagi nanti.")
 
 
 @bp.post("/sync")
@@ -34,11 +26,10 @@ def sync():
     try:
         response = _sync()
     except SQLAlchemyError as exc:
-        if not is_database_outage(exc):
+        outage = outage_error(exc)
+        if outage is None:
             raise
-        db.session.rollback()
-        log.warning("sync refused: database unavailable (%s)", type(exc).__name__)
-        raise ApiError(503, "database_unavailable", MSG_DATABASE_UNAVAILABLE) from None
+        raise outage from None
     purge_if_due(utcnow())  # after the commit: the phone's data never waits on it
     return response
 
@@ -51,23 +42,10 @@ def _sync():
                       operations=active_operation_map(db.session, user.desa_codes))
     kecamatan, desa = assignment_payload(user)
     operations = operations_payload(db.session, user.desa_codes)
-    try:
-        response = process_sync(db.session, actor=actor, client=client, body=body,
-                                now=utcnow(), page_size=current_app.config["SYNC_PAGE_SIZE"])
-    except EnvelopeError as err:
-        db.session.rollback()
-        status = 413 if err.code == "payload_too_large" else 400
-        raise ApiError(status, err.code, err.message, err.fields) from None
-    except ClientMismatch:
-        db.session.rollback()
-        raise ApiError(403, "client_mismatch",
-                       "client_id tidak cocok dengan token perangkat ini. Silakan login ulang.")
-    except MutationGap as gap:
-        db.session.commit()  # what was applied before the gap is acknowledged by last_mutation_id
-        raise ApiError(409, "mutation_gap",
-                       "Ada data yang terlewat; HP akan mengirim ulang mulai dari nomor berikutnya.",
-                       last_mutation_id=gap.last_mutation_id,
-                       database_id=database_id(db.session)) from None
+    # A SyncError (envelope, client mismatch, mutation gap) is answered, with its commit or
+    # rollback, by server.errors.sync_error_response.
+    response = process_sync(db.session, actor=actor, client=client, body=body,
+                            now=utcnow(), page_size=current_app.config["SYNC_PAGE_SIZE"])
     db.session.commit()
     response["changes"]["desa"] = desa
     response["changes"]["assignments"] = {"kecamatan": kecamatan,

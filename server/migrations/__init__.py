@@ -23,6 +23,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
+from sync.models import Base
+
+# Imported for their side effect: each registers its tables on Base.metadata.
+from .. import attachment_models, models, operations  # noqa: F401
+
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 RELEASED_0_1_0 = "0001"
 # A table every schema since 0.1.0 has; without it the database holds nothing of ours.
@@ -41,11 +46,6 @@ class UnknownSchema(RuntimeError):
 
 def target_metadata():
     """The MetaData of every table (sync/ and server/ share sync.models.Base.metadata)."""
-    from sync.models import Base
-
-    # Imported for their side effect: each registers its tables on Base.metadata.
-    from .. import attachments, models, operations  # noqa: F401
-
     return Base.metadata
 
 

@@ -48,7 +48,17 @@ def index():
     return redirect(url_for("web.residents"))
 
 
-from . import residents  # noqa: E402,F401  (routes register on import; add new page modules here)
-from . import dashboard, operations, reports, users, audit  # noqa: E402,F401  (issue 4: office view)
-from . import conflicts, batches  # noqa: E402,F401  (/conflicts, /batches; GET /attachments/<sha256> is in server/attachments.py)
-from . import imports  # noqa: E402,F401  (/operations/<id>/import…: the list import)
+# One module per page area; each registers its routes on `bp` when imported, so it is imported
+# after `bp` exists (add a new page module here).
+from . import (  # noqa: E402,F401
+    audit,  # /audit
+    batches,  # /batches…
+    conflicts,  # /conflicts…
+    dashboard,  # /dashboard
+    imports,  # /operations/<id>/import…: the list import
+    operations,  # /operations…
+    photos,  # GET /attachments/<sha256>: a stored photo
+    reports,  # /reports…, /residents/export.<fmt>
+    residents,  # /residents…
+    users,  # /users…, /devices…
+)

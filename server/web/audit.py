@@ -2,14 +2,17 @@
 from datetime import datetime, time, timedelta
 
 from flask import g, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
+
+from sync.models import WITA, Batch, Client, Resident
 
 from ..auth import audit, office_login_required
-from ..bounds import id_value, page_arg, query_date
+from ..bounds import id_value, query_date
 from ..extensions import db
-from ..formatting import WITA
 from ..models import AuditEntry, User
+from ..operations import Operation
 from . import bp
+from .common import paginate
 
 PAGE_SIZE = 100
 ACTION_LABELS = {
@@ -73,9 +76,6 @@ def _details_text(details):
 
 def _targets(entries, users):
     """{target: (text, link or None)} for the targets on the page."""
-    from sync.models import Batch, Client, Resident
-
-    from ..operations import Operation
     out = {}
     for entry in entries:
         t = entry.target
@@ -125,10 +125,8 @@ def audit_log():
         query = query.where(AuditEntry.at >= datetime.combine(start, time(), WITA))
     if end:
         query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), WITA))
-    page = page_arg()
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    entries = db.session.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-                                 .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    listed = paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), PAGE_SIZE)
+    entries = listed.items
     targets = _targets(entries, by_id)
     audit("view_audit", count=len(entries))
     db.session.commit()
@@ -137,5 +135,5 @@ def audit_log():
                "from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
     return render_template(
         "audit.html", entries=entries, users=users, by_id=by_id, labels=ACTION_LABELS,
-        details_text=_details_text, targets=targets, total=total, page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), filters=filters)
+        details_text=_details_text, targets=targets, total=listed.total, page=listed.page,
+        pages=listed.pages, filters=filters)

@@ -13,18 +13,23 @@ from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from sync.models import Batch, BatchItem, Resident, ResidentEvent
-from sync.stages import (BATCH_ORIGIN_LABELS, COLLECTION_OUTCOME_LABELS,
-                         NOT_PRINTED_REASON_LABELS, STAGE_LABELS)
+from sync.models import WITA, Batch, BatchItem, Resident, ResidentEvent, as_utc, utcnow
+from sync.office import OfficeError, create_batch, record_collection
+from sync.stages import (
+    BATCH_ORIGIN_LABELS,
+    COLLECTION_OUTCOME_LABELS,
+    NOT_PRINTED_REASON_LABELS,
+    STAGE_LABELS,
+)
 
 from ..auth import audit, office_login_required
-from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character, date_in_range, page_arg
+from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character, date_in_range
 from ..extensions import db
-from ..formatting import MONTHS, WITA, as_utc, terbilang
-from ..models import User, Wilayah, utcnow
+from ..formatting import MONTHS, terbilang
+from ..models import User, Wilayah
 from ..wilayah import desa_of
 from . import bp
-from .conflicts import office_actor, office_error_status
+from .common import office_actor, paginate, parse_time
 
 PAGE_SIZE = 50
 MAX_BATCH = 500
@@ -170,13 +175,10 @@ def batches():
         form.number.data = _suggested_number(now)
         form.day.data = as_utc(now).astimezone(WITA).date().isoformat()
 
-    page = page_arg()
-    rows = db.session.execute(
+    listed = paginate(
         select(Batch).where(Batch.kecamatan_code == g.user.kecamatan_code)
-        .order_by(Batch.handed_at.desc(), Batch.created_at.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
-    total = db.session.execute(select(func.count()).select_from(Batch).where(
-        Batch.kecamatan_code == g.user.kecamatan_code)).scalar_one()
+        .order_by(Batch.handed_at.desc(), Batch.created_at.desc()), PAGE_SIZE)
+    rows = listed.items
     counts = _outcome_counts([b.batch_id for b in rows])
     users = _users({b.created_by_user_id for b in rows})
     recorded = _recorded_residents(desa or None)
@@ -186,8 +188,8 @@ def batches():
     audit("view_batch_list", count=len(rows))
     db.session.commit()
     return render_template(
-        "batches.html", batches=rows, counts=counts, users=users, total=total, page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), form=form, groups=groups,
+        "batches.html", batches=rows, counts=counts, users=users, total=listed.total,
+        page=listed.page, pages=listed.pages, form=form, groups=groups,
         desa_list=desa_list, desa_names=desa_names, desa=desa, chosen=chosen,
         origin_labels=BATCH_ORIGIN_LABELS,
         kecamatan=db.session.get(Wilayah, g.user.kecamatan_code)), status
@@ -195,8 +197,6 @@ def batches():
 
 def _create_batch(form, chosen, now):
     """Validate and create; the new batch id on success, else the HTTP status to answer."""
-    from sync.office import OfficeError, create_batch
-
     problems = []
     valid = form.validate()
     handed_at = None
@@ -225,10 +225,10 @@ def _create_batch(form, chosen, now):
         create_batch(db.session, office_actor(), batch_id=batch_id, number=number,
                      handed_at=handed_at, resident_ids=sorted(chosen),
                      notes=(form.notes.data or "").strip(), now=now)
-    except OfficeError as err:
+    except OfficeError as err:  # the form again, with the refusal as a message
         db.session.rollback()
         flash(err.message, "error")
-        return office_error_status(err)
+        return err.http_status
     audit("create_batch", target=batch_id, count=len(chosen))
     db.session.commit()
     flash(f"Berita acara {number} dibuat untuk {len(chosen)} warga.", "ok")
@@ -305,18 +305,15 @@ def _collection_times(batch, resident_ids):
             select(ResidentEvent.resident_id, ResidentEvent.payload)
             .where(ResidentEvent.resident_id.in_(resident_ids),
                    ResidentEvent.kind == "card_collected").order_by(ResidentEvent.id)):
-        if (payload or {}).get("batch_id") == batch.batch_id and payload.get("collected_at"):
-            try:
-                times[rid] = datetime.fromisoformat(payload["collected_at"].replace("Z", "+00:00"))
-            except ValueError:
-                continue
+        if (payload or {}).get("batch_id") == batch.batch_id:
+            moment = parse_time(payload.get("collected_at"))
+            if moment is not None:
+                times[rid] = moment
     return times
 
 
 def _record_collection(batch, form, items, now):
     """Validate the per-card choices and record them; None on success, else an HTTP status."""
-    from sync.office import OfficeError, record_collection
-
     names = {item.resident_id: resident.name for item, resident in items}
     problems = []
     valid = form.validate()
@@ -363,10 +360,10 @@ def _record_collection(batch, form, items, now):
     try:
         record_collection(db.session, office_actor(), batch_id=batch.batch_id, items=chosen,
                           collected_at=collected_at, now=now)
-    except OfficeError as err:
+    except OfficeError as err:  # the form again, with the refusal as a message
         db.session.rollback()
         flash(err.message, "error")
-        return office_error_status(err)
+        return err.http_status
     audit("record_collection", target=batch.batch_id, count=len(chosen))
     db.session.commit()
     done = sum(1 for c in chosen if c["outcome"] == "collected")

@@ -4,62 +4,40 @@ Both sides of a conflict are shown with who, when (phone clock and server clock,
 which phone. Deciding is the camat's job (docs/interfaces-pipeline.md); the operator sees the
 same pages without the decision form.
 """
-from datetime import datetime
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import case, func, select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from sync.models import Client, Conflict, Resident, ResidentEvent
+from sync.models import Client, Conflict, Resident, ResidentEvent, utcnow
+from sync.office import OfficeError, resolve_conflict
 from sync.resolutions import conflict_in_kecamatan
-from sync.stages import (CONFLICT_DECISION_LABELS, CONFLICT_DECISIONS, CONFLICT_KIND_LABELS,
-                         CONFLICT_STATUS_LABELS, REJECTION_REASON_LABELS, SEX_LABELS,
-                         STAGE_LABELS,
-                         VERIFICATION_CHECK_LABELS)
+from sync.stages import (
+    CONFLICT_DECISION_LABELS,
+    CONFLICT_DECISIONS,
+    CONFLICT_KIND_LABELS,
+    CONFLICT_STATUS_LABELS,
+    REJECTION_REASON_LABELS,
+    SEX_LABELS,
+    STAGE_LABELS,
+    VERIFICATION_CHECK_LABELS,
+)
 
 from ..auth import audit, office_login_required
-from ..bounds import PlainText, page_arg
+from ..bounds import PlainText
 from ..extensions import db
 from ..formatting import mask_nik, tanggal, wita
-from ..models import User, Wilayah, utcnow
+from ..models import User, Wilayah
 from . import bp
+from .common import FIELD_LABELS, gps_text, office_actor, paginate, parse_time, signature_markup
 
 PAGE_SIZE = 50
 MSG_CAMAT_ONLY = "Hanya camat yang dapat memutuskan konflik."
 MSG_BAD_DECISION = "Pilih salah satu keputusan yang tersedia untuk konflik ini."
 MSG_ALREADY = "Konflik ini sudah diselesaikan sebelumnya."
-FIELD_LABELS = {"phone": "Telepon", "address": "Alamat", "rt": "RT", "rw": "RW",
-                "notes": "Catatan", "vulnerable_category": "Kategori rentan",
-                "disability": "Disabilitas"}
 DUPLICATE_REASON_LABELS = {"same_nik": "NIK sama",
                            "same_name_birth_date_desa": "Nama, tanggal lahir dan desa sama"}
-
-
-def office_actor():
-    """The logged-in user as the sync engine's OfficeActor (shared by the office pages)."""
-    from sync.office import OfficeActor
-    return OfficeActor(user_id=g.user.id, role=g.user.role, kecamatan_code=g.user.kecamatan_code)
-
-
-NOT_FOUND_CODES = frozenset({"not_found", "resident_not_found", "batch_not_found",
-                             "conflict_not_found"})
-CONFLICT_CODES = frozenset({"already_resolved", "invalid_transition", "conflict_resolved",
-                            "batch_exists", "duplicate_number", "not_rejected", "stale"})
-
-
-def office_error_status(err):
-    """HTTP status of an OfficeError: 403 wrong role, 404 unknown object, 409 wrong state,
-    400 otherwise."""
-    code = getattr(err, "code", "")
-    if code == "forbidden":
-        return 403
-    if code in NOT_FOUND_CODES:
-        return 404
-    if code in CONFLICT_CODES or code.startswith("already"):
-        return 409
-    return 400
 
 
 class DecisionForm(FlaskForm):
@@ -87,26 +65,22 @@ def _conflict_or_404(conflict_id):
 def conflicts():
     """Every conflict of the kecamatan: open ones first, newest first within each group."""
     status = request.args.get("status", "")
-    page = page_arg()
     query = select(Conflict).where(conflict_in_kecamatan(g.user.kecamatan_code))
     if status in CONFLICT_STATUS_LABELS:
         query = query.where(Conflict.status == status)
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = db.session.execute(
-        query.order_by(case((Conflict.status == "open", 0), else_=1),
-                       Conflict.created_at.desc(), Conflict.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    listed = paginate(query.order_by(case((Conflict.status == "open", 0), else_=1),
+                                     Conflict.created_at.desc(), Conflict.id.desc()), PAGE_SIZE)
     open_count = db.session.execute(
         select(func.count()).select_from(Conflict).where(
             conflict_in_kecamatan(g.user.kecamatan_code), Conflict.status == "open")
     ).scalar_one()
     context = _Context()
-    items = [context.describe(c) for c in rows]
+    items = [context.describe(c) for c in listed.items]
     audit("view_conflict_list", count=len(items))
     db.session.commit()
     return render_template(
-        "conflicts.html", items=items, total=total, open_count=open_count, page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), status=status,
+        "conflicts.html", items=items, total=listed.total, open_count=open_count,
+        page=listed.page, pages=listed.pages, status=status,
         status_labels=CONFLICT_STATUS_LABELS,
         kecamatan=db.session.get(Wilayah, g.user.kecamatan_code))
 
@@ -135,8 +109,6 @@ def conflict_detail(conflict_id):
 
 def _decide(conflict, form, choices):
     """Apply the camat's decision; None on success, else the HTTP status of the error page."""
-    from sync.office import OfficeError, resolve_conflict
-
     if g.user.role != "camat":
         flash(MSG_CAMAT_ONLY, "error")
         return 403
@@ -156,10 +128,10 @@ def _decide(conflict, form, choices):
     try:
         resolve_conflict(db.session, office_actor(), conflict_id=conflict.id, decision=decision,
                          note=(form.note.data or "").strip(), now=utcnow())
-    except OfficeError as err:
+    except OfficeError as err:  # the form again, with the refusal as a message
         db.session.rollback()
         flash(err.message, "error")
-        return office_error_status(err)
+        return err.http_status
     audit("resolve_conflict", target=str(conflict.id), decision=decision, kind=conflict.kind)
     db.session.commit()
     flash(f"Konflik diselesaikan: {CONFLICT_DECISION_LABELS.get(decision, decision)}.", "ok")
@@ -238,7 +210,7 @@ class _Context:
         if resolution:
             by = self.user(resolution.get("by"))
             resolution = dict(resolution, by_name=by.full_name if by else "—",
-                              at_dt=_parse_time(resolution.get("at") or ""),
+                              at_dt=parse_time(resolution.get("at")),
                               label=CONFLICT_DECISION_LABELS.get(resolution.get("decision"),
                                                                  resolution.get("decision")))
         return {"c": conflict, "kind": CONFLICT_KIND_LABELS.get(conflict.kind, conflict.kind),
@@ -305,7 +277,7 @@ class _Context:
         side = self.side(title, event, user_id=stamp.get("by"), client_id=stamp.get("client_id"),
                          lines=lines)
         if event is None and stamp.get("at"):
-            side["device_at"] = _parse_time(stamp["at"])
+            side["device_at"] = parse_time(stamp["at"])
         return side
 
     def _sides_verify_vs_reject(self, conflict, resident, _other, details):
@@ -356,43 +328,9 @@ class _Context:
                                            if not isinstance(v, (dict, list))])]
 
 
-def _parse_time(text):
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _wita_text(text):
-    moment = _parse_time(text) if text else None
+    moment = parse_time(text)
     return wita(moment) if moment else "—"
-
-
-def signature_markup(data):
-    """Inline SVG of format-1 signature strokes (our own markup, no scripts), or None."""
-    from sync.signature import SignatureError, decode_signature, signature_svg
-    if not data:
-        return None
-    try:
-        return signature_svg(decode_signature(data))
-    except SignatureError:
-        return None
-
-
-def gps_text(gps):
-    """'-2.34567, 115.43210 (akurasi ± 12 m)': plain text, no map link (no data leaves)."""
-    if not isinstance(gps, dict) or gps.get("lat") is None or gps.get("lon") is None:
-        return ""
-    try:
-        text = f"{float(gps['lat']):.5f}, {float(gps['lon']):.5f}"
-    except (TypeError, ValueError):
-        return ""
-    if gps.get("accuracy_m") is not None:
-        try:
-            text += f" (akurasi ± {float(gps['accuracy_m']):.0f} m)"
-        except (TypeError, ValueError):
-            pass
-    return text
 
 
 def _text(value):

@@ -3,18 +3,27 @@ compliance, stuck cases, phones not synced, open conflicts. Charts are server-si
 from flask import current_app, g, render_template, request
 from sqlalchemy import func, select
 
-from sync.models import Conflict, Resident
+from sync.models import Conflict, Resident, utcnow
 from sync.resolutions import conflict_in_kecamatan
 from sync.stages import STAGE_LABELS
 
 from ..auth import audit, office_login_required
 from ..charts import bar_svg, funnel_svg
 from ..extensions import db
-from ..formatting import angka
-from ..models import Wilayah, utcnow
+from ..formatting import MONTHS, angka, to_wita
+from ..models import Wilayah
 from ..operations import operations_of
-from ..statistics import (CONFLICT_LABELS, _event_rows, desa_recap, funnel, officer_recap,
-                          open_conflicts, sop_compliance, stale_devices, stuck_cases)
+from ..statistics import (
+    CONFLICT_LABELS,
+    _event_rows,
+    desa_recap,
+    funnel,
+    officer_recap,
+    open_conflicts,
+    sop_compliance,
+    stale_devices,
+    stuck_cases,
+)
 from . import bp
 
 STUCK_DAYS = 7
@@ -34,7 +43,6 @@ def persen(value):
 @bp.app_template_filter("tanggal_surat")
 def tanggal_surat(value):
     """'28 November 2026' (the date line of a letter or report)."""
-    from ..formatting import MONTHS, to_wita
     if hasattr(value, "hour"):
         value = to_wita(value).date()
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"

@@ -6,17 +6,19 @@ import re
 import zipfile
 from datetime import date, datetime
 
-from flask import abort, flash, g, redirect, url_for
+from flask import abort, flash, redirect, url_for
+from openpyxl import load_workbook
 
 from sync.errors import ImportRejected, OfficeError
-from sync.office import OfficeActor, import_listed_residents
+from sync.models import utcnow
+from sync.office import import_listed_residents
 
 from ..auth import audit, office_login_required
 from ..bounds import MSG_BAD_CHARACTER, bad_character
 from ..exports import csv_response
 from ..extensions import db
-from ..models import utcnow
 from . import bp
+from .common import office_actor
 from .operations import ImportForm, _detail, operation_or_404
 
 MAX_IMPORT_ROWS = 5000
@@ -48,11 +50,13 @@ IMPORT_COLUMNS = {
 }
 ROW_FIELDS = ("desa_code", "name", "nik", "kk_number", "sex", "birth_date", "birth_place",
               "address", "rt", "rw", "phone")
-FIELD_LABELS = {"desa_code": "Desa", "name": "Nama", "nik": "NIK", "kk_number": "Nomor KK",
-                "sex": "Jenis kelamin", "birth_date": "Tanggal lahir",
-                "birth_place": "Tempat lahir", "address": "Alamat", "rt": "RT", "rw": "RW",
-                "phone": "Nomor HP", "marital_status": "Status perkawinan", "file": "Berkas",
-                "_file": "Berkas", "_row": "Baris", "_schema": "Baris"}
+# The import file's columns as its error list names them: not web/common.py's FIELD_LABELS
+# (the fields an officer edits), e.g. the column "phone" is "Nomor HP" here, "Telepon" there.
+COLUMN_LABELS = {"desa_code": "Desa", "name": "Nama", "nik": "NIK", "kk_number": "Nomor KK",
+                 "sex": "Jenis kelamin", "birth_date": "Tanggal lahir",
+                 "birth_place": "Tempat lahir", "address": "Alamat", "rt": "RT", "rw": "RW",
+                 "phone": "Nomor HP", "marital_status": "Status perkawinan", "file": "Berkas",
+                 "_file": "Berkas", "_row": "Baris", "_schema": "Baris"}
 SEX_WORDS = {"l": "male", "lk": "male", "laki-laki": "male", "laki laki": "male", "pria": "male",
              "male": "male", "p": "female", "pr": "female", "perempuan": "female",
              "wanita": "female", "female": "female"}
@@ -89,7 +93,6 @@ def read_table(filename, data):
     """
     too_many = f"Terlalu banyak baris (paling banyak {MAX_IMPORT_ROWS:,}).".replace(",", ".")
     if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
         check_xlsx_archive(data)
         rows = []
         try:
@@ -256,9 +259,9 @@ def operation_import(op_id):
         db.session.commit()
         return _detail(op, form, _error_list(errors), status=422)
 
-    actor = OfficeActor(user_id=g.user.id, role=g.user.role, kecamatan_code=g.user.kecamatan_code)
     try:
-        ids = import_listed_residents(db.session, actor, operation_id=op.id, rows=rows, now=utcnow())
+        ids = import_listed_residents(db.session, office_actor(), operation_id=op.id, rows=rows,
+                                      now=utcnow())
     except ImportRejected as rejected:
         errors = errors + list(rejected.errors)
         ids = []
@@ -281,7 +284,7 @@ def _error_list(errors):
     out = []
     for error in sorted(errors, key=lambda e: (e[0] or 0, str(e[1]))):
         number, field_name, message = (list(error) + [None, None, None])[:3]
-        out.append({"row": number or None, "field": FIELD_LABELS.get(field_name, field_name or ""),
+        out.append({"row": number or None, "field": COLUMN_LABELS.get(field_name, field_name or ""),
                     "message": message})
     return out
 

@@ -7,22 +7,38 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import func, select
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, HiddenField,
-                     IntegerField, SelectField, StringField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from sync.models import Resident
+from sync.models import Resident, utcnow
 
 from ..auth import audit, office_login_required
 from ..bounds import PlainText, date_in_range, id_value
 from ..extensions import db
-from ..models import Assignment, User, Wilayah, utcnow
-from ..operations import (DEFAULT_STEP_MINUTES, SOP_STEPS, Operation, OperationDesa,
-                          get_operation, operations_of, overlapping_desa, petugas_of)
+from ..models import Assignment, User, Wilayah
+from ..operations import (
+    DEFAULT_STEP_MINUTES,
+    SOP_STEPS,
+    Operation,
+    OperationDesa,
+    get_operation,
+    operations_of,
+    overlapping_desa,
+    petugas_of,
+)
 from ..wilayah import desa_of
 from . import bp
-
 
 # ------------------------------------------------------------------------------ shared helpers
 

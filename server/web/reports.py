@@ -3,19 +3,28 @@ the export of the residents list (XLSX, CSV)."""
 import re
 
 from flask import abort, g, render_template, request
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
 from sqlalchemy import select
 
-from sync.models import Resident
+from sync.models import WITA, Resident, as_utc, utcnow
 from sync.stages import DISABILITY_LABELS, SEX_LABELS, VULNERABLE_CATEGORY_LABELS
 
 from ..auth import audit, office_login_required
 from ..exports import append_row, csv_response, xlsx_response
 from ..extensions import db
-from ..formatting import WITA, as_utc, mask_nik, tanggal, tanggal_panjang
-from ..models import Wilayah, utcnow
-from ..operations import get_operation, operations_of
-from ..statistics import (card_issue_text, desa_recap, exceptions, officer_recap, rejection_text,
-                          report_indicators, sop_compliance)
+from ..formatting import mask_nik, tanggal, tanggal_panjang
+from ..models import Wilayah
+from ..operations import filter_residents, get_operation, operations_of
+from ..statistics import (
+    card_issue_text,
+    desa_recap,
+    exceptions,
+    officer_recap,
+    rejection_text,
+    report_indicators,
+    sop_compliance,
+)
 from ..wilayah import desa_of
 from . import bp
 from .dashboard import STAGE_NAMES
@@ -111,9 +120,6 @@ def report_csv(op_id):
 @office_login_required
 def report_xlsx(op_id):
     """The whole report as an XLSX workbook (one sheet per part)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
     op = _op(op_id)
     data = _report_data(op)
     bold = Font(bold=True)
@@ -191,7 +197,6 @@ def resident_filters():
 
 
 def _resident_rows(filters):
-    from ..operations import filter_residents
     desa_list = desa_of(db.session, g.user.kecamatan_code)
     names = {d.code: d.name for d in desa_list}
     query = filter_residents(select(Resident), g.user.kecamatan_code, filters, set(names))
@@ -227,8 +232,6 @@ def residents_export(fmt):
     stamp = utcnow().astimezone(WITA).strftime("%Y%m%d-%H%M")
     if fmt == "csv":
         return csv_response([RESIDENT_HEADER] + rows, f"data-penduduk-{stamp}.csv")
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
     book = Workbook()
     sheet = book.active
     sheet.title = "Data Penduduk"

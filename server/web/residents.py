@@ -1,35 +1,41 @@
 """Residents of the kecamatan: list with filters, detail with timeline."""
-from datetime import datetime
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from sync.models import Batch, BatchItem, Client, Resident, ResidentEvent
-from sync.office import OfficeError, reopen_case
+from sync.models import Batch, BatchItem, Client, Resident, ResidentEvent, utcnow
+from sync.office import reopen_case
 from sync.records import in_kecamatan
-from sync.signature import SignatureError, decode_signature, signature_svg
-from sync.stages import (COLLECTION_OUTCOME_LABELS, DISABILITY_LABELS, EVENT_KIND_LABELS,
-                         MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS,
-                         RECORD_FAILED_REASON_LABELS, REJECTION_REASON_LABELS, SEX_LABELS,
-                         STAGE_LABELS, STAGES, VERIFICATION_CHECK_LABELS,
-                         VULNERABLE_CATEGORY_LABELS)
+from sync.stages import (
+    COLLECTION_OUTCOME_LABELS,
+    DISABILITY_LABELS,
+    EVENT_KIND_LABELS,
+    MARITAL_STATUS_LABELS,
+    NOT_PRINTED_REASON_LABELS,
+    RECIPIENT_LABELS,
+    RECORD_FAILED_REASON_LABELS,
+    REJECTION_REASON_LABELS,
+    SEX_LABELS,
+    STAGE_LABELS,
+    STAGES,
+    VERIFICATION_CHECK_LABELS,
+    VULNERABLE_CATEGORY_LABELS,
+)
 from sync.validators import message as check_message
 
-from ..attachments import Attachment
+from ..attachment_models import Attachment
 from ..auth import audit, office_login_required
-from ..bounds import MSG_BAD_CHARACTER, bad_character, page_arg
+from ..bounds import MSG_BAD_CHARACTER, bad_character
 from ..extensions import db
-from ..models import User, Wilayah, utcnow
+from ..models import User, Wilayah
+from ..operations import filter_residents, operations_of, petugas_of
 from ..wilayah import desa_of
 from . import bp
-from .conflicts import gps_text, office_actor, office_error_status
+from .common import FIELD_LABELS, gps_text, office_actor, paginate, parse_time, signature_markup
+from .reports import resident_filters
 
 PAGE_SIZE = 50
 LABELS = {"sex": SEX_LABELS, "marital": MARITAL_STATUS_LABELS,
           "vulnerable": VULNERABLE_CATEGORY_LABELS, "disability": DISABILITY_LABELS}
-FIELD_LABELS = {"phone": "Telepon", "address": "Alamat", "rt": "RT", "rw": "RW",
-                "notes": "Catatan", "vulnerable_category": "Kategori rentan",
-                "disability": "Disabilitas"}
 
 
 def _in_kecamatan(query):
@@ -44,8 +50,6 @@ def residents():
     operation and name (server.operations.filter_residents, shared with the export)."""
     desa_list = desa_of(db.session, g.user.kecamatan_code)
     desa_names = {d.code: d.name for d in desa_list}
-    from ..operations import filter_residents, operations_of, petugas_of
-    from .reports import resident_filters
     filters = resident_filters()  # desa, stage, officer, vulnerable, operation, q
     officers = petugas_of(db.session, g.user.kecamatan_code, active_only=False)
     operations = operations_of(db.session, g.user.kecamatan_code)
@@ -54,23 +58,19 @@ def residents():
              "vulnerable": set(VULNERABLE_CATEGORY_LABELS) | {"any"},
              "operation": {str(o.id) for o in operations}}
     filters = {k: (v if k == "q" or v in valid[k] else "") for k, v in filters.items()}
-    page = page_arg()
 
     query = filter_residents(select(Resident), g.user.kecamatan_code, filters, set(desa_names))
-    total = db.session.execute(
-        select(func.count()).select_from(query.subquery())).scalar_one()
-    residents = db.session.execute(
-        query.order_by(Resident.updated_at.desc(), Resident.resident_id)
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    listed = paginate(query.order_by(Resident.updated_at.desc(), Resident.resident_id),
+                      PAGE_SIZE)
 
     counts = dict(db.session.execute(
         _in_kecamatan(select(Resident.stage, func.count())).where(Resident.merged_into.is_(None))
         .group_by(Resident.stage)).all())
-    audit("view_resident_list", count=len(residents))
+    audit("view_resident_list", count=len(listed.items))
     db.session.commit()
     return render_template(
-        "residents.html", residents=residents, total=total, page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), desa_list=desa_list,
+        "residents.html", residents=listed.items, total=listed.total, page=listed.page,
+        pages=listed.pages, desa_list=desa_list,
         desa_names=desa_names, stages=STAGES, stage_labels=STAGE_LABELS, counts=counts,
         filters=filters, active_filters={k: v for k, v in filters.items() if v},
         officers=officers, operations=operations,
@@ -111,12 +111,6 @@ def _pipeline_evidence(resident, users):
     """What the detail page shows of SOP steps 2–6: checks, photos, pickup, recording, batch,
     card issue, delivery (signature as inline SVG), plus labels; fills `users` as needed."""
 
-    def when(text):
-        try:
-            return datetime.fromisoformat(str(text).replace("Z", "+00:00")) if text else None
-        except ValueError:
-            return None
-
     def who(part):
         user_id = (part or {}).get("by")
         if user_id is not None and user_id not in users:
@@ -134,12 +128,6 @@ def _pipeline_evidence(resident, users):
         return {"sha256": sha256, "uploaded": held is not None}
 
     delivery = dict(resident.delivery or {})
-    svg = None
-    if delivery.get("signature_data"):
-        try:
-            svg = signature_svg(decode_signature(delivery["signature_data"]))
-        except SignatureError:
-            svg = None
     batch = db.session.get(Batch, resident.batch_id) if resident.batch_id else None
     item = (db.session.get(BatchItem, (resident.batch_id, resident.resident_id))
             if batch is not None else None)
@@ -154,11 +142,11 @@ def _pipeline_evidence(resident, users):
     parts = {key: getattr(resident, key) or None for key in (
         "verification", "rejection", "pickup", "recording", "card_issue")}
     return {
-        **parts, "delivery": delivery or None, "who": who, "when": when,
+        **parts, "delivery": delivery or None, "who": who, "when": parse_time,
         "kk_photo": photo(resident.kk_photo), "delivery_photo": photo(delivery.get("photo")),
-        "signature_svg": svg, "gps": gps_text(delivery.get("gps")), "batch": batch,
+        "signature_svg": signature_markup(delivery.get("signature_data")), "gps": gps_text(delivery.get("gps")), "batch": batch,
         "batch_item": item, "merged_into": merged_into,
-        "collected_at": when((collected or {}).get("collected_at")),
+        "collected_at": parse_time((collected or {}).get("collected_at")),
         "may_reopen": g.user.role == "camat" and resident.stage == "rejected",
         "check_labels": VERIFICATION_CHECK_LABELS, "rejection_labels": REJECTION_REASON_LABELS,
         "failed_labels": RECORD_FAILED_REASON_LABELS, "issue_labels": NOT_PRINTED_REASON_LABELS,
@@ -181,13 +169,9 @@ def resident_reopen(resident_id):
                                message="Catatan paling banyak 1000 karakter."), 400
     if bad_character(note, multiline=True):
         return render_template("error.html", status=400, message=MSG_BAD_CHARACTER), 400
-    try:
-        reopen_case(db.session, office_actor(), resident_id=resident.resident_id, note=note or None,
-                    now=utcnow())
-    except OfficeError as err:
-        db.session.rollback()
-        status = office_error_status(err)
-        return render_template("error.html", status=status, message=err.message), status
+    # An OfficeError is answered by server.errors (the error page, its status, a rollback).
+    reopen_case(db.session, office_actor(), resident_id=resident.resident_id, note=note or None,
+                now=utcnow())
     audit("reopen_case", target=resident.resident_id)
     db.session.commit()
     flash("Kasus dibuka kembali; statusnya sekarang Terdata.", "ok")

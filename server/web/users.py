@@ -9,12 +9,12 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from sync.models import Client
+from sync.models import Client, utcnow
 
 from ..auth import audit, end_office_sessions, office_login_required
 from ..bounds import PlainText
 from ..extensions import db
-from ..models import ROLE_LABELS, Assignment, User, Wilayah, utcnow
+from ..models import ROLE_LABELS, Assignment, User, Wilayah
 from ..passwords import MAX_LENGTH, password_problem
 from ..wilayah import desa_of
 from . import bp

@@ -11,8 +11,10 @@ import time
 import urllib.request
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from e2e_kit import CHROMIUM, CHROMIUM_ARGS
+
 E2E_USERS = (("petugas", "rahasia-petugas", "petugas", ["6311042005", "6311042001"]),
              ("petugas2", "rahasia-petugas2", "petugas", ["6311042005"]),
              ("camat", "rahasia-camat", "camat", []))
@@ -114,7 +116,6 @@ def pw():
     """The Playwright driver; fails loudly when Chromium is missing."""
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         pytest.fail(f"Chromium is required for the phone-app tests and was not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         yield p
 

@@ -1,5 +1,6 @@
 """The walking skeleton end to end in a real headless Chromium: offline registration reaches
 the camat's screen, exactly once."""
+import gzip
 import re
 
 from playwright.sync_api import expect
@@ -77,7 +78,6 @@ def test_offline_registrations_reach_the_camat_exactly_once(browser, live_server
 
 
 def _body(request):
-    import gzip
     data = request.post_data_buffer or b""
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
 

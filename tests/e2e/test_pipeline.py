@@ -11,11 +11,17 @@ import gzip
 import json
 import re
 import urllib.request
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from e2e_kit import login_phone, office_login, register as register_form, server_rows as rows
+from server import create_app
+from server.extensions import db
+from server.models import User
+from server.operations import Operation, OperationDesa
+from sync.office import OfficeActor, import_listed_residents
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KK_PHOTO = FIXTURES / "kk_copy.jpg"
@@ -344,14 +350,6 @@ def test_shell_budget_and_offline_start_with_the_new_modules(browser, live_serve
 def _office_setup_listed(server, name):
     """The office's part, done in-process on the server's database: an operation for desa
     6311042005 (target 25) and one imported "Belum Ditemukan" resident. Returns its id."""
-    from datetime import date, datetime, timezone
-
-    from server import create_app
-    from server.extensions import db
-    from server.models import User
-    from server.operations import Operation, OperationDesa
-    from sync.office import OfficeActor, import_listed_residents
-
     app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["CAH_DATABASE_URL"], "SECRET_KEY": "e2e-pipeline-key-4Wc9Hn2Bq7Xt5Lr1Mz8Kd3Vf6"})
     with app.app_context():
         camat = db.session.execute(db.select(User).filter_by(username="camat")).scalar_one()

@@ -8,8 +8,15 @@ from playwright.sync_api import expect
 
 from bench import data
 from bench.harness import REPO
-from bench.phone import (login_phone, outbox_size, queue_in_app, register_via_form, sync_now,
-                         wait_sync_end, watch_sync)
+from bench.phone import (
+    login_phone,
+    outbox_size,
+    queue_in_app,
+    register_via_form,
+    sync_now,
+    wait_sync_end,
+    watch_sync,
+)
 
 TIME_LIMIT = 150
 

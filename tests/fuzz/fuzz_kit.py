@@ -1,6 +1,8 @@
 """Shared helpers of the fuzz tests (a unique module name: every conftest is "conftest")."""
 import os
 
+from hypothesis import Phase
+
 SCALE = float(os.environ.get("CAH_FUZZ_SCALE", "1"))
 
 
@@ -12,8 +14,6 @@ def examples(n):
 def phases():
     """Hypothesis phases: no shrinking unless CAH_FUZZ_SHRINK=1 (shrinking a stateful failure
     can take minutes; the unshrunk steps are printed anyway)."""
-    from hypothesis import Phase
-
     if os.environ.get("CAH_FUZZ_SHRINK") == "1":
         return tuple(Phase)
     return (Phase.explicit, Phase.reuse, Phase.generate, Phase.target)

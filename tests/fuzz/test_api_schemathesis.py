@@ -7,7 +7,6 @@ names) so that random mutation args reach the handlers.
 """
 import random
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks

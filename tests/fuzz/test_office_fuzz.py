@@ -16,11 +16,19 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from flask_wtf import FlaskForm
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
+from wtforms.fields.core import UnboundField
 
+import server.auth  # noqa: F401  (registers the login form class)
 from cah_testkit import PASSWORDS, registration
 from fuzz_kit import examples, phases
+from server.extensions import db
+from server.models import Assignment, User
+from server.wilayah import desa_of
+from sync.models import Client, Resident
 
 TIME_LIMIT = 240
 BLUEPRINTS = ("web", "auth", "api")
@@ -39,12 +47,6 @@ QUERY_KEYS = ["page", "desa", "stage", "officer", "vulnerable", "operation", "q"
 def _seed(app, client, device):
     """Real objects to aim at: residents at several stages, an operation, a batch, a device,
     and sacrificial users. Returns {"ints": [...], "texts": [...]} of their ids."""
-    from sqlalchemy import select
-
-    from server.extensions import db
-    from server.models import Assignment, User
-    from sync.models import Client, Resident
-
     phone = device.login()
     rids = []
     mutations = []
@@ -73,7 +75,6 @@ def _seed(app, client, device):
     form = {"name": "Aksi Fuzz", "start_date": "2026-11-01", "end_date": "2026-12-31",
             "active": "y", "step_1": "180"}
     with app.app_context():
-        from server.wilayah import desa_of
         codes = [d.code for d in desa_of(db.session, "631104")]
     for i, code in enumerate(codes):
         form[f"desa-{i}-code"] = code
@@ -109,10 +110,6 @@ def _seed(app, client, device):
 
 def _field_names():
     """Every form field name of the app (WTForms classes and literal template names)."""
-    from flask_wtf import FlaskForm
-    from wtforms.fields.core import UnboundField
-
-    import server.auth  # noqa: F401  (registers the login form class)
     names = set(QUERY_KEYS)
     stack = [FlaskForm]
     while stack:
@@ -137,8 +134,6 @@ def _values(seed):
 
 
 def _path_value(seed, name, converter):
-    from werkzeug.routing import IntegerConverter
-
     if isinstance(converter, IntegerConverter):
         # Role accounts have small ids: a random id stays clear of them (see module docstring).
         known = seed["ids"].get(name) or [10 ** 6]

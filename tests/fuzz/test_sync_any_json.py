@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fuzz_kit import examples, phases
-from sync.handlers import HANDLERS
+from sync.mutations import MUTATORS
 from sync_model import signature
 
 TIME_LIMIT = 120
@@ -168,7 +167,7 @@ class Phone:
 
 
 def test_any_json_in_any_field_of_any_mutation_never_blocks_the_batch(client, device, db_url):
-    assert set(STEPS_BEFORE) == set(HANDLERS), "a new mutation kind needs a case here"
+    assert set(STEPS_BEFORE) == set(MUTATORS), "a new mutation kind needs a case here"
     phone = Phone(client, device)
     seen: dict[str, set[str]] = {}
 
@@ -177,7 +176,7 @@ def test_any_json_in_any_field_of_any_mutation_never_blocks_the_batch(client, de
               deadline=None, database=None, phases=phases(),
               suppress_health_check=list(HealthCheck))
     def run(data):
-        name = data.draw(st.sampled_from(sorted(HANDLERS)), label="kind")
+        name = data.draw(st.sampled_from(sorted(MUTATORS)), label="kind")
         rid, batch_id = phone.resident_at(STEPS_BEFORE[name])
         phone.serial += 1
         args = _valid_args(name, rid, batch_id, phone.serial)

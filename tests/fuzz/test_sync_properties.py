@@ -19,19 +19,24 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, rule,
-                                 run_state_machine_as_test)
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
+import sync_model as sm
 from fuzz_kit import examples, phases
-from sync.engine import SyncActor, process_sync
+from sync.context import SyncActor
+from sync.engine import process_sync
 from sync.errors import EnvelopeError, MutationGap
 from sync.models import Base, Client, Resident, ResidentEvent
-import sync_model as sm
 
 TIME_LIMIT = 150
 NOW = datetime(2026, 11, 28, 1, 15, tzinfo=timezone.utc)

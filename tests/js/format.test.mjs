@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { ageInYears, eligibilityNote, formatAge, formatDate, formatDateTimeWita, formatNumber, isoWithOffset, maskNik } from "../../pwa/js/format.js";
+
+const maskVectors = JSON.parse(readFileSync(new URL("../vectors/nik_mask.json", import.meta.url), "utf8"));
 
 test("isoWithOffset writes the device clock with its offset", () => {
   const s = isoWithOffset(new Date("2026-11-28T01:15:03Z"));
@@ -24,8 +27,10 @@ test("ages in words", () => {
   assert.equal(formatAge(50 * 3600_000), "2 hari");
 });
 
-test("NIK is masked in lists", () => {
-  assert.equal(maskNik("6311045206050003"), "631104••••••••03");
+test("NIK is masked in lists: every case of the shared vectors (first 6 and last 4 visible)", () => {
+  assert.ok(maskVectors.cases.length >= 7);
+  for (const { nik, visible } of maskVectors.cases) assert.equal(maskNik(nik), visible.replaceAll("#", "•"), nik);
+  assert.equal(maskNik("6311045206050003"), "631104••••••0003");
   assert.equal(maskNik(null), "");
 });
 

@@ -57,7 +57,7 @@ test("local effect of each mutation on the stage (forward is a max; rejected is 
   assert.equal(apply("found", "record_done", { recorded_at: AT }), "found", "not verified yet: the server will refuse");
   assert.equal(apply("picked_up", "record_failed", { reason: "device_down" }), "verified");
   assert.equal(apply("card_collected", "deliver_card", { delivery_id: "d", signature: { sha256: SHA } }), "delivered");
-  assert.equal(apply("sent_to_registry", "deliver_card", { delivery_id: "d" }), "sent_to_registry");
+  assert.equal(apply("sent_to_registry", "deliver_card", { delivery_id: "d" }), "delivered", "as on the server (stage_transitions.json)");
   assert.equal(apply("found", "future_mutation", {}), "found");
 });
 
@@ -91,12 +91,12 @@ test("delivery keeps only the signature's hash in the view", () => {
 });
 
 test("actions offered per stage", () => {
-  assert.deepEqual(actionsFor(view("listed")), ["register"]);
-  assert.deepEqual(actionsFor(view("found")), ["verify", "reject", "edit"]);
+  assert.deepEqual(actionsFor(view("listed")), ["register_resident"]);
+  assert.deepEqual(actionsFor(view("found")), ["verify_resident", "reject_resident", "update_resident"]);
   assert.ok(actionsFor(view("verified")).includes("pick_up"));
   assert.ok(actionsFor(view("picked_up")).includes("cancel_pickup"));
-  assert.ok(actionsFor(view("card_collected")).includes("deliver"));
-  assert.deepEqual(actionsFor(view("delivered")), ["edit"]);
+  assert.ok(actionsFor(view("card_collected")).includes("deliver_card"));
+  assert.deepEqual(actionsFor(view("delivered")), ["update_resident"]);
   assert.deepEqual(actionsFor(null), []);
 });
 

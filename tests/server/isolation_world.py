@@ -10,17 +10,38 @@ import copy
 import csv
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import Integer, or_, select, text
 from sqlalchemy.engine import make_url
 
+from attachment_kit import (
+    APP0,
+    DHT_AC,
+    DHT_DC,
+    ENTROPY,
+    EOI,
+    IEND,
+    IHDR,
+    PNG_SIG,
+    SOF0,
+    SOI,
+    SOS,
+    _chunk,
+    _segment,
+    sha,
+)
 from cah_testkit import PASSWORDS
+from office_kit import Phone as PipelinePhone, make_batch
+from server.attachments import Attachment, AttachmentUpload
+from server.cli import create_user
 from server.extensions import db
-from test_attachments import (APP0, DHT_AC, DHT_DC, ENTROPY, EOI, IEND, IHDR, PNG_SIG, SOF0,
-                              SOI, SOS, _chunk, _segment, sha)
-from test_web_batches import Phone as PipelinePhone, make_batch
+from server.models import Assignment, AuditEntry, User
+from server.operations import Operation, OperationDesa
+from server.wilayah import desa_of
+from sync.models import Batch, BatchItem, Client, Conflict, Resident, ResidentEvent
 
 EXTRA_PASSWORDS = {"operator_juai": "isolasi-operator-juai-2026",
                    "petugas2_juai": "isolasi-petugas2-juai-2026"}
@@ -57,7 +78,7 @@ class World:
 
 
 class Phone(PipelinePhone):
-    """The pipeline phone of test_web_batches, for the extra users of this fixture too."""
+    """The pipeline phone of office_kit, for the extra users of this fixture too."""
 
     def __init__(self, device, username, label):
         self.device = device
@@ -73,7 +94,6 @@ def _jpeg(seed):
 
 
 def _png(seed):
-    import zlib
     return PNG_SIG + IHDR + _chunk(b"IDAT", zlib.compress(bytes([0, seed, 0x5d, 0x3b]))) + IEND
 
 
@@ -96,7 +116,6 @@ def logout(client):
 
 def _desa_rows(kecamatan_code, targets):
     """The rows of the operation form for every desa of a kecamatan."""
-    from server.wilayah import desa_of
     data = {}
     for i, desa in enumerate(desa_of(db.session, kecamatan_code)):
         data[f"desa-{i}-code"] = desa.code
@@ -127,8 +146,6 @@ def nik(world_code, serial):
 
 def build(app, client, device, key, seed):
     """Fill one kecamatan through the real API and office forms; returns its World."""
-    from server.models import User
-    from sync.models import Client, Conflict
     k = KECAMATAN[key]
     w = World(key=key, code=k["code"], desa=k["desa"])
     name = k["name"]
@@ -183,7 +200,6 @@ def build(app, client, device, key, seed):
     w.photos = [kk_photo, delivery_photo]
 
     with app.app_context():
-        from sync.models import Resident
         w.residents["Daftar"] = db.session.execute(select(Resident.resident_id).where(
             Resident.name == listed)).scalar_one()
         users = db.session.execute(select(User).where(User.kecamatan_code == w.code)
@@ -213,12 +229,10 @@ def cross(app, device, worlds):
     """The issue's example in both directions: a petugas registers, in their own desa, a NIK
     that belongs to a resident of the other kecamatan; and refers to the other kecamatan's
     photo hash for a KK copy they never uploaded."""
-    from sync.models import Conflict
     for victim, actor in DIRECTIONS:
         v, w = worlds[victim], worlds[actor]
         phone = Phone(device, KECAMATAN[actor]["petugas"], label="HP Silang")
         with app.app_context():
-            from sync.models import Resident
             shared = db.session.get(Resident, v.residents["Temu"]).nik
         rid = phone.register(name=f"Silang {KECAMATAN[actor]['name']}", desa=w.desa, nik=shared)
         w.residents["Silang"] = rid
@@ -263,9 +277,10 @@ def _restore(app, dump):
         db.session.commit()
 
 
-@pytest.fixture
-def worlds(app, client, device):
-    from server.cli import create_user
+# Imported by test modules under its function name: a test's `worlds` argument would otherwise
+# shadow the imported fixture function.
+@pytest.fixture(name="worlds")
+def worlds_fixture(app, client, device):
     backend = db_backend(app)
     if backend in _BUILT:
         dump, built = _BUILT[backend]
@@ -291,11 +306,6 @@ def db_backend(app):
 
 def snapshot(app, code):
     """Every row that belongs to (or points into) one kecamatan, as comparable tuples."""
-    from server.attachments import Attachment, AttachmentUpload
-    from server.models import Assignment, AuditEntry, User
-    from server.operations import Operation, OperationDesa
-    from sync.models import Batch, BatchItem, Client, Conflict, Resident, ResidentEvent
-
     def rows(model, *where):
         table = model.__table__
         result = db.session.execute(select(table).where(*where)).all()

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from cah_testkit import PASSWORDS
 from server.extensions import db
+from server.models import User
 from sync.models import Client
 
 
@@ -78,7 +79,6 @@ def test_logout_revokes_token_at_once(client, device):
 def test_deactivated_user_token_stops_working(app, device):
     session = device.login()
     with app.app_context():
-        from server.models import User
         user = db.session.execute(select(User).where(User.username == "petugas")).scalar_one()
         user.active = False
         db.session.commit()
@@ -98,7 +98,6 @@ def test_password_reset_keeps_the_phone_unless_asked(client, auth, app, device):
     phone = device.login()
     auth.login()
     with app.app_context():
-        from server.models import User
         pid = db.session.execute(select(User.id).where(User.username == "petugas")).scalar_one()
     data = {"password": "sandi-petugas-baru-4", "password2": "sandi-petugas-baru-4"}
     res = client.post(f"/users/{pid}/password", data=data)

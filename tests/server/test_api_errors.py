@@ -10,8 +10,10 @@ from sync.models import Client, RejectedMutation, Resident, ResidentEvent
 
 
 def _state(app):
+    def count(model):
+        return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
     with app.app_context():
-        count = lambda model: db.session.execute(select(func.count()).select_from(model)).scalar_one()
         lasts = sorted(db.session.execute(select(Client.last_mutation_id)).scalars())
         return count(Resident), count(ResidentEvent), count(RejectedMutation), lasts
 
@@ -24,11 +26,6 @@ def _assert_error_shape(res, status, code=None):
     if code:
         assert body["code"] == code
     return body
-
-
-@pytest.fixture
-def phone(device):
-    return device.login()
 
 
 def _post(client, phone, data, headers=None):

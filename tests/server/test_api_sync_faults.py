@@ -5,11 +5,11 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
+from server.extensions import db
 from sync.models import Client, RejectedMutation, Resident
 
 
 def _counts(app):
-    from server.extensions import db
     with app.app_context():
         return (db.session.scalar(select(func.count()).select_from(Resident)),
                 db.session.scalar(select(func.count()).select_from(RejectedMutation)),
@@ -66,7 +66,6 @@ def test_a_rejected_mutation_holding_any_json_number_is_stored(junk, app, client
 
 def _outage_trigger(app):
     """A real trigger that takes the database away while a registration is applied."""
-    from server.extensions import db
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(
@@ -92,7 +91,6 @@ def test_a_database_outage_is_a_503_with_nothing_applied(app, device, make_regis
     assert "Warga" not in json.dumps(body)
     assert _counts(app) == (0, 0, 0)
     # the phone retries later: once the database is back, the same batch goes through
-    from server.extensions import db
     with app.app_context():
         db.session.execute(text("DROP TRIGGER outage_now" + (
             " ON residents" if db.engine.dialect.name == "postgresql" else "")))

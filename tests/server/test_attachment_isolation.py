@@ -2,14 +2,33 @@
 user's partial upload answers exactly as if absent and cannot be discarded; a resident's photo
 reference never resolves to another kecamatan's photo; the office photo is never cached; and
 unfinished uploads are bounded by a per-user quota and a retention period."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
-from server.attachments import Attachment, AttachmentUpload
+from attachment_kit import (
+    CLEAN_JPEG,
+    CLEAN_PNG,
+    EXIF_JPEG,
+    _assert_error,
+    _chunk_put,
+    _head,
+    _partial_rows,
+    _put,
+    _stored,
+    sha,
+)
+from office_kit import Phone
+from server.attachments import (
+    DEFAULT_PARTIAL_QUOTA_BYTES,
+    Attachment,
+    AttachmentUpload,
+    purge_unfinished_uploads,
+)
 from server.extensions import db
-from test_attachments import (CLEAN_JPEG, CLEAN_PNG, EXIF_JPEG, _assert_error, _chunk_put,
-                              _head, _partial_rows, _put, _stored, phone, sha)  # noqa: F401
-
+from server.models import User
+from sync.models import utcnow
 
 # ---------------------------------------------------------------- tenant isolation (issue #8)
 
@@ -91,7 +110,6 @@ def test_two_users_uploading_the_same_bytes_both_finish(client, app, device, pho
 
 def test_a_photo_reference_never_resolves_to_another_kecamatans_photo(client, app, auth, device,
                                                                      phone):
-    from test_web_batches import Phone
     assert _put(client, phone, EXIF_JPEG).status_code == 201  # only Batumandi holds it
     juai = Phone(device, "petugas_juai")
     rid = juai.register(name="Warga Juai Foto", desa="6311012001")
@@ -123,7 +141,6 @@ def _never_finished(client, phone, number, size=3 * MiB):
 
 
 def _partial_bytes(app, username=None):
-    from server.models import User
     with app.app_context():
         query = select(func.coalesce(func.sum(AttachmentUpload.length), 0))
         if username:
@@ -135,7 +152,6 @@ def _partial_bytes(app, username=None):
 
 def test_unfinished_uploads_are_bounded_by_a_per_user_quota(client, app, device, phone):
     # The issue's example: 15 never-finished 3 MiB uploads added 45 MiB in 1.7 s.
-    from server.attachments import DEFAULT_PARTIAL_QUOTA_BYTES
     answers = [_never_finished(client, phone, n).status_code for n in range(15)]
     fits = DEFAULT_PARTIAL_QUOTA_BYTES // (3 * MiB - 1)
     assert answers == [202] * fits + [429] * (15 - fits)
@@ -162,9 +178,6 @@ def test_quota_never_blocks_a_single_photo_of_the_allowed_size(client, app, phon
 
 
 def test_purge_unfinished_uploads_keeps_the_retention_period(client, app, device, phone):
-    from datetime import timedelta
-    from server.attachments import purge_unfinished_uploads
-    from server.models import utcnow
     second = device.login("petugas2")
     assert _chunk_put(client, phone, EXIF_JPEG, 0, 100).status_code == 202
     assert _chunk_put(client, phone, EXIF_JPEG, 100, 200).status_code == 202
@@ -176,7 +189,6 @@ def test_purge_unfinished_uploads_keeps_the_retention_period(client, app, device
         assert purge_unfinished_uploads(now) == 0  # nothing is older than three days yet
         db.session.rollback()
     with app.app_context():
-        from server.models import User
         first_id = db.session.execute(select(User.id).where(User.username == "petugas")
                                       ).scalar_one()
         # the first user's EXIF upload was last touched four days ago, its PNG just now
@@ -192,9 +204,6 @@ def test_purge_unfinished_uploads_keeps_the_retention_period(client, app, device
 
 
 def test_purge_does_not_commit(client, app, phone):
-    from datetime import timedelta
-    from server.attachments import purge_unfinished_uploads
-    from server.models import utcnow
     assert _chunk_put(client, phone, EXIF_JPEG, 0, 100).status_code == 202
     with app.app_context():
         assert purge_unfinished_uploads(utcnow() + timedelta(days=400)) == 1

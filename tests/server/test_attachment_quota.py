@@ -10,11 +10,17 @@ import zlib
 import pytest
 from sqlalchemy import func, select, update
 
-from server.attachments import Attachment, AttachmentUpload
+from attachment_kit import _assert_error, _chunk_put, _head, _put, sha
+from office_kit import Phone
+from server.attachments import (
+    DEFAULT_PARTIAL_QUOTA_BYTES,
+    DEFAULT_UNREFERENCED_QUOTA_BYTES,
+    Attachment,
+    AttachmentUpload,
+)
 from server.extensions import db
 from server.models import User
 from sync.models import Conflict, Resident
-from test_attachments import _assert_error, _chunk_put, _head, _put, phone, sha  # noqa: F401
 
 MiB = 1024 * 1024
 
@@ -48,7 +54,6 @@ def _png_put(client, phone, data):
 
 def test_the_issues_fifteen_complete_photos_are_bounded(client, app, device, phone):
     # The review's example: 15 different valid ~3 MiB PNGs from one token, all 201, 45 MiB.
-    from server.attachments import DEFAULT_UNREFERENCED_QUOTA_BYTES
     photos = [padded_png(3 * MiB - 1024) for _ in range(15)]
     answers = [_png_put(client, phone, p).status_code for p in photos]
     fits = DEFAULT_UNREFERENCED_QUOTA_BYTES // (3 * MiB - 1024)
@@ -74,7 +79,6 @@ def test_a_refused_last_chunk_keeps_the_upload_resumable(client, app, phone):
 
 
 def _verify_with_photo(device, username, digest, desa):
-    from test_web_batches import Phone
     phone = Phone(device, username)
     rid = phone.register(name=f"Warga Foto {uuid.uuid4().hex[:6]}", desa=desa, nik=None)
     phone.verify(rid, kk_photo=digest)
@@ -200,7 +204,6 @@ def test_an_upload_already_started_is_never_stalled_by_the_quota(client, app, ph
 
 def test_tiny_first_chunks_cannot_reserve_more_than_the_quota(client, app, phone):
     # A started upload may always go on, so starting one reserves its declared total.
-    from server.attachments import DEFAULT_PARTIAL_QUOTA_BYTES
     photos = [padded_png(3 * MiB) for _ in range(6)]
     answers = [_chunk_put(client, phone, p, 0, 8, content_type="image/png").status_code
                for p in photos]
@@ -213,7 +216,6 @@ def test_tiny_first_chunks_cannot_reserve_more_than_the_quota(client, app, phone
 
 
 def test_parallel_new_uploads_cannot_all_pass_the_quota(app, phone):
-    from server.attachments import DEFAULT_PARTIAL_QUOTA_BYTES
     photos = [padded_png(3 * MiB) for _ in range(10)]
     statuses = _parallel(app, [
         lambda c, p=p: _chunk_put(c, phone, p, 0, len(p) - 1, content_type="image/png")

@@ -8,9 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from cah_testkit import PASSWORDS
+from cah_testkit import PASSWORDS, SECRET_KEY
+from server import create_app
+from server.cli import create_user, init_database
 from server.extensions import db
-from server.models import AuditEntry, LoginThrottle, OfficeSession, User, utcnow
+from server.models import AuditEntry, LoginThrottle, OfficeSession, User
+from sync.models import utcnow
 
 COOKIE = "cah_session"
 
@@ -166,12 +169,9 @@ def test_one_address_spraying_many_usernames_is_slowed_down(app, client):
 
 
 def test_trusted_proxy_count_picks_the_forwarded_address(db_url):
-    from server import create_app
-    from cah_testkit import SECRET_KEY
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET_KEY,
                       "WTF_CSRF_ENABLED": False, "TRUSTED_PROXIES": 1,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    from server.cli import init_database
     with app.app_context():
         db.drop_all()
         init_database()
@@ -229,9 +229,6 @@ def test_failed_logins_are_audited_without_password_or_typed_username(app, clien
 
 
 def test_unknown_users_take_as_long_as_wrong_passwords(db_url):
-    from server import create_app
-    from server.cli import create_user, init_database
-    from cah_testkit import SECRET_KEY
     # A deliberately slow hash so that the difference, if any, is far above the noise.
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": SECRET_KEY,
                       "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:150000"})
@@ -257,7 +254,6 @@ def test_unknown_users_take_as_long_as_wrong_passwords(db_url):
 
 
 def test_create_user_command_updating_a_user_ends_its_sessions(app, client, auth):
-    from server.cli import create_user
     auth.login("operator")
     assert logged_in(client)
     with app.app_context():

@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from attachment_kit import CLEAN_JPEG, sha
 from cah_testkit import registration
 from server.attachments import Attachment
 from server.backup import BackupError, backup_database, restore_database
@@ -12,7 +13,6 @@ from server.extensions import db
 from server.migrations import current_revision, head_revision
 from sync.identity import database_id
 from sync.models import RejectedMutation, Resident, ResidentEvent
-from test_attachments import CLEAN_JPEG, sha
 
 
 def _count(app, model):

@@ -1,18 +1,26 @@
 """The pakkedes command: init, create-user, demo seeding."""
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 
-from server.cli import main
+from server import create_app
+from server.cli import (
+    DEMO_USERS,
+    create_user,
+    init_database,
+    main,
+    seed_demo_operation,
+    seed_demo_residents,
+)
+from server.extensions import db
 
 
 @pytest.fixture
 def runner(db_url, monkeypatch):
     monkeypatch.setenv("CAH_DATABASE_URL", db_url)
-    from server import create_app
-    from server.extensions import db
     with create_app().app_context():
         db.drop_all()
+        db.engine.dispose()  # this app's own pool: unclosed connections warn (= fail)
     return CliRunner()
 
 
@@ -66,9 +74,6 @@ def test_create_user_refuses_bad_input(runner, monkeypatch, args):
 
 
 def test_demo_seed_is_idempotent(runner, db_url):
-    from server import create_app
-    from server.cli import (DEMO_USERS, create_user, init_database, seed_demo_operation,
-                            seed_demo_residents)
     app = create_app()
     with app.app_context():
         init_database()
@@ -78,6 +83,7 @@ def test_demo_seed_is_idempotent(runner, db_url):
         assert seed_demo_operation().id == operation_id
         first = seed_demo_residents()
         second = seed_demo_residents()
+        db.engine.dispose()  # this app's own pool: unclosed connections warn (= fail)
     assert first == 5 and second == 0
     assert _scalar(db_url, "select count(*) from residents") == 5
     assert _scalar(db_url, "select count(*) from resident_events") == 5

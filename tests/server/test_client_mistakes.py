@@ -12,11 +12,21 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select, update
 
+from dashboard_kit import seed
+from office_kit import (
+    Phone,
+    create,
+    create_batch_form,
+    csv_file,
+    import_file,
+    make_batch,
+    operation_form,
+    resident_rows,
+)
+from server.api.common import MAX_JSON_DEPTH
 from server.extensions import db
 from server.models import Assignment
 from sync.models import Batch, Resident
-from test_web_batches import Phone, create_batch_form, make_batch
-from test_web_dashboard import seed
 
 TOO_BIG = ["2147483648", "9223372036854775808", "1" + "0" * 40]
 
@@ -40,8 +50,6 @@ def test_deeply_nested_json_on_device_login_is_malformed_json(client, body):
 
 
 def test_json_depth_limit_is_exactly_max_json_depth(client):
-    from server.api.common import MAX_JSON_DEPTH
-
     def login(levels):  # the outer object is one level
         body = '{"username": %s, "password": "x", "device_label": "HP"}' % _deep(levels - 1)
         return client.post("/api/auth/device", data=body, content_type="application/json")
@@ -96,7 +104,10 @@ def test_control_characters_in_text_path_segments_are_404(client, auth, method, 
 def test_assigning_an_officer_past_the_column_range_is_refused(client, auth, app, officer):
     op_id = seed(app)
     auth.login()
-    assignments = lambda: db.session.execute(select(func.count()).select_from(Assignment))
+
+    def assignments():
+        return db.session.execute(select(func.count()).select_from(Assignment))
+
     with app.app_context():
         before = assignments().scalar_one()
     res = client.post(f"/operations/{op_id}/assign",
@@ -154,7 +165,6 @@ def test_batch_forms_with_dates_past_the_calendar_are_400(client, auth, app, dev
 @pytest.mark.parametrize("start, end", [("0001-01-01", "0001-12-31"),
                                         ("2026-12-01", "9999-12-31")])
 def test_operation_dates_past_the_calendar_are_400(client, auth, app, start, end):
-    from test_web_operations import operation_form
     auth.login()
     res = client.post("/operations/new", data=operation_form(app, start=start, end=end))
     assert res.status_code == 400
@@ -228,7 +238,6 @@ def test_control_characters_are_refused_in_collection_reasons(client, auth, app,
 
 @pytest.mark.parametrize("name", ["Aksi\x07 Desember", "Aksi\x1b[31m", "Aksi\x7f"])
 def test_control_characters_are_refused_in_the_operation_form(client, auth, app, name):
-    from test_web_operations import operation_form
     auth.login()
     res = client.post("/operations/new", data=operation_form(app, name=name))
     assert res.status_code == 400 and "karakter" in res.get_data(as_text=True)
@@ -246,7 +255,6 @@ def test_control_characters_are_refused_in_the_reopen_note(client, auth, app, de
 
 
 def test_control_characters_are_refused_in_an_import(client, auth, app):
-    from test_web_operations import create, csv_file, import_file, resident_rows
     auth.login()
     op_id = create(client, app)
     res = import_file(client, op_id, csv_file([["kode_desa", "nama"],
@@ -283,7 +291,6 @@ def _xlsx_with_shared_strings(inflated_mib):
 
 @pytest.mark.parametrize("inflated_mib", [48, 5])  # past the size cap; past the ratio only
 def test_an_xlsx_zip_bomb_is_refused_before_it_is_opened(client, auth, app, inflated_mib):
-    from test_web_operations import create, import_file, resident_rows
     auth.login()
     op_id = create(client, app)
     bomb = _xlsx_with_shared_strings(inflated_mib)

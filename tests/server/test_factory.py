@@ -1,9 +1,14 @@
 """create_app configuration order and the production guard."""
 import pytest
+from flask import Flask
+from sqlalchemy import select
 
 from cah_testkit import SECRET_KEY
 from server import create_app
+from server.cli import create_user, init_database
 from server.config import ConfigError
+from server.extensions import db
+from server.models import User
 
 
 def test_test_config_overrides_defaults(tmp_path):
@@ -59,7 +64,6 @@ def test_development_cookies_work_over_plain_http(tmp_path):
 
 def _forged_cookie(secret_key, data):
     """A session cookie signed with a given key, as an attacker who knows the key makes it."""
-    from flask import Flask
     forger = Flask("forger")
     forger.secret_key = secret_key
     return forger.session_interface.get_signing_serializer(forger).dumps(data)
@@ -67,10 +71,6 @@ def _forged_cookie(secret_key, data):
 
 @pytest.mark.parametrize("env", [None, "development"])
 def test_the_public_development_key_opens_nothing(db_url, tmp_path, monkeypatch, env):
-    from server.cli import create_user, init_database
-    from server.extensions import db
-    from server.models import User
-    from sqlalchemy import select
     monkeypatch.delenv("CAH_SECRET_KEY", raising=False)
     if env:
         monkeypatch.setenv("CAH_ENV", env)

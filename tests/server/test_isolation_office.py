@@ -14,9 +14,20 @@ route without a case fail.
 import pytest
 from sqlalchemy import select
 
+from isolation_world import (
+    DIRECTIONS,
+    KECAMATAN,
+    body_text,
+    csv_upload,
+    login,
+    logout,
+    operation_form,
+    snapshot,
+    worlds_fixture,  # noqa: F401  (the `worlds` fixture)
+)
 from server.extensions import db
-from isolation_world import (DIRECTIONS, KECAMATAN, body_text, csv_upload, login, logout,
-                             operation_form, snapshot, worlds)  # noqa: F401  (fixture)
+from sync.models import Conflict, Resident
+from sync.stages import CONFLICT_DECISIONS
 
 REFUSED = {403, 404}
 OWN = {200, 302, 303, 403}
@@ -30,7 +41,6 @@ class Probe:
         self.app, self.client, self.a, self.b, self.actor = app, client, victim, own, actor
         self.problems = []
         # Text the actor's own kecamatan holds too (the NIK of the issue's example) is theirs.
-        from sync.models import Resident
         with app.app_context():
             rows = db.session.execute(select(Resident.nik, Resident.kk_number).where(
                 Resident.desa_code.like(own.code + "%"))).all()
@@ -64,7 +74,7 @@ class Probe:
 def _list_filters(p):
     a = p.a
     return [f"?desa={a.desa}", f"?officer={a.users['petugas']}", f"?operation={a.op}",
-            f"?q=Rahasia", "?stage=found", "?vulnerable=any"]
+            "?q=Rahasia", "?stage=found", "?vulnerable=any"]
 
 
 def index(p):
@@ -167,7 +177,6 @@ def operation_import(p):
         p.problems.append(f"{p.actor} import into the victim's desa: {res.status_code}")
     # A row of the actor's own desa that matches a victim's resident (same NIK, same name and
     # birth date): the import may go ahead, but nothing of the victim may show or change.
-    from sync.models import Resident
     with p.app.app_context():
         victim = db.session.get(Resident, a.residents["Verif"])
         row = [b.desa, victim.name, victim.nik, "", "P", "", "17/05/2008", "", "", "", ""]
@@ -218,11 +227,9 @@ def conflict_detail_get(p):
 
 def _decide(order):
     def case(p):
-        from sync.stages import CONFLICT_DECISIONS
         for conflict_id in p.a.conflicts:
             for decision in ("merge", "not_duplicate", "keep_verified", "keep_current"):
                 p.post(f"/conflicts/{conflict_id}", {"decision": decision}, REFUSED)
-        from sync.models import Conflict
         for conflict_id in p.b.conflicts:
             with p.app.app_context():
                 kind = db.session.get(Conflict, conflict_id).kind
@@ -423,7 +430,6 @@ def test_office_route_keeps_kecamatans_apart(app, client, worlds, case):
 
 def test_the_fixture_holds_what_the_matrix_needs(app, worlds):
     """Guards the matrix against passing on empty data."""
-    from sync.models import Resident
     for w in worlds.values():
         with app.app_context():
             stages = {r.stage for r in db.session.execute(select(Resident).where(

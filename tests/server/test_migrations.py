@@ -7,14 +7,19 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
 from cah_testkit import SECRET_KEY
-from migration_kit import (create_0_1_0, fill_every_table, schema_picture, table_rows,
-                           wipe)
+from migration_kit import create_0_1_0, fill_every_table, schema_picture, table_rows, wipe
 from server import create_app
 from server.cli import main
 from server.extensions import db
-from server.migrations import (RELEASED_0_1_0_TABLES, current_revision, downgrade_database,
-                               head_revision, migration_options, target_metadata,
-                               upgrade_database)
+from server.migrations import (
+    RELEASED_0_1_0_TABLES,
+    current_revision,
+    downgrade_database,
+    head_revision,
+    migration_options,
+    target_metadata,
+    upgrade_database,
+)
 
 # 0.1.0's short-lived login counters, replaced by login_throttle in 0002 (see its docstring).
 DROPPED_BY_DESIGN = {"login_failures"}

@@ -1,4 +1,6 @@
 """The OpenAPI document is generated from the schemas and describes the API."""
+from server.api.schemas import DeviceLoginResponseSchema
+from sync.schemas import SyncResponseSchema
 
 
 def test_openapi_document(client):
@@ -15,8 +17,6 @@ def test_openapi_document(client):
 
 
 def test_sync_answer_and_device_login_match_the_document(client, device, make_registration):
-    from server.api.schemas import DeviceLoginResponseSchema
-    from sync.schemas import SyncResponseSchema
     res = client.post("/api/auth/device", json={"username": "petugas",
                                                 "password": "rahasia-petugas"})
     assert DeviceLoginResponseSchema().validate(res.get_json()) == {}

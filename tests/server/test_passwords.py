@@ -1,9 +1,11 @@
 """Password rules (issue #8 §4): at least 10 characters and not common or easily guessed,
 wherever a password is set — the office forms and `pakkedes create-user`."""
+import click
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from server.cli import create_user, main
 from server.extensions import db
 from server.models import User
 
@@ -56,8 +58,6 @@ def test_a_long_unusual_password_is_accepted(client, auth, app):
 
 @pytest.mark.parametrize("password", ["password123", "pendek-1", "abc\udcffdefghijkl"])
 def test_create_user_command_refuses_weak_passwords(app, monkeypatch, password):
-    from server.cli import create_user
-    import click
     with app.app_context():
         with pytest.raises(click.BadParameter):
             create_user("operator2", password, "operator", "631104")
@@ -65,7 +65,6 @@ def test_create_user_command_refuses_weak_passwords(app, monkeypatch, password):
 
 
 def test_create_user_command_line_reports_a_weak_password(db_url, monkeypatch):
-    from server.cli import main
     monkeypatch.setenv("CAH_DATABASE_URL", db_url)
     monkeypatch.setenv("CAH_SECRET_KEY", "cli-test-key-9f8e7d6c5b4a39281706f5e4d3c2b1a0")
     monkeypatch.setenv("CAH_PASSWORD", "password123")

@@ -7,7 +7,12 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from server import create_app
+from server.attachments import AttachmentUpload
 from server.cli import main
+from server.extensions import db
+from server.models import OfficeSession
+from server.retention import purge_expired
 from sync.models import RejectedMutation
 
 NOW = datetime.now(timezone.utc)
@@ -29,16 +34,13 @@ def _engine(db_url):
 def runner(db_url, monkeypatch):
     monkeypatch.setenv("CAH_DATABASE_URL", db_url)
     monkeypatch.delenv("CAH_REJECTED_RETENTION_DAYS", raising=False)
-    from server import create_app
-    from server.extensions import db
     with create_app().app_context():
         db.drop_all()
+        db.engine.dispose()  # this app's own pool: unclosed connections warn (= fail)
     return CliRunner()
 
 
 def test_purge_command_deletes_what_is_past_retention(runner, db_url, monkeypatch):
-    from server.attachments import AttachmentUpload
-
     assert runner.invoke(main, ["init"]).exit_code == 0
     engine = _engine(db_url)
     with Session(engine) as session:
@@ -66,13 +68,11 @@ def test_purge_command_deletes_what_is_past_retention(runner, db_url, monkeypatc
 
 
 def _stored(app):
-    from server.extensions import db
     with app.app_context():
         return sorted(db.session.scalars(select(RejectedMutation.mutation_id)))
 
 
 def _add_old(app, mutation_id):
-    from server.extensions import db
     with app.app_context():
         db.session.add(_rejection(mutation_id, 120))
         db.session.commit()
@@ -100,7 +100,6 @@ def test_automatic_purge_can_be_turned_off(app, device):
     _add_old(app, 1)
     assert device.sync(session).status_code == 200
     assert _stored(app) == [1]
-    from server.extensions import db
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RejectedMutation)) == 1
 
@@ -108,10 +107,6 @@ def test_automatic_purge_can_be_turned_off(app, device):
 def test_ended_office_sessions_are_purged(app, client, auth):
     # A browser that never comes back (cookies cleared, a script) leaves its session row:
     # the purge deletes rows past the lifetime or the idle limit, and keeps live ones.
-    from server.extensions import db
-    from server.models import OfficeSession
-    from server.retention import purge_expired
-
     for _ in range(3):
         auth.login()
         client.delete_cookie("cah_session")

@@ -2,6 +2,7 @@
 import pytest
 
 from cah_testkit import registration
+from server import create_app
 
 
 def _register(device, phone, *mutations):
@@ -104,7 +105,6 @@ def test_logout(client, auth):
 
 
 def test_forms_require_csrf(db_url):
-    from server import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "web-csrf-key-8Pz2Wn5Qt1Lx7Hv4Rm9Cs3Gd6"})
     res = app.test_client().post("/login", data={"username": "camat", "password": "x"})
     assert res.status_code == 400

@@ -2,12 +2,13 @@
 Indonesian, filtered, and scoped to the kecamatan."""
 from sqlalchemy import select
 
-from test_web_dashboard import seed, tables
+from dashboard_kit import seed
+from office_kit import tables
+from server.extensions import db
+from server.models import AuditEntry, User
 
 
 def entries(app):
-    from server.extensions import db
-    from server.models import AuditEntry
     with app.app_context():
         return [(e.action, e.target, e.details, e.kecamatan_code) for e in db.session.execute(
             select(AuditEntry).order_by(AuditEntry.id)).scalars()]
@@ -21,8 +22,6 @@ def test_views_exports_and_changes_are_logged(client, auth, app, device):
     client.get(f"/reports/{op}")
     client.get(f"/reports/{op}.xlsx")
     client.get("/residents/export.csv?q=Ani+Lengkap&desa=6311042005")
-    from server.extensions import db
-    from server.models import User
     with app.app_context():
         pid = db.session.execute(select(User.id).where(User.username == "petugas2")).scalar_one()
     client.post(f"/operations/{op}/assign", data={"officer": pid, "desa_code": "6311042001"})
@@ -61,8 +60,6 @@ def test_filters_and_scope(client, auth, app):
     page = client.get("/audit?action=login").get_data(as_text=True)
     rows = tables(page).tables["audit"][1:]
     assert [r[2] for r in rows] == ["Masuk", "Masuk"]
-    from server.extensions import db
-    from server.models import User
     with app.app_context():
         camat = db.session.execute(select(User.id).where(User.username == "camat")).scalar_one()
     rows = tables(client.get(f"/audit?user={camat}").get_data(as_text=True)).tables["audit"][1:]

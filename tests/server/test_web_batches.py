@@ -1,121 +1,19 @@
 """Office view: batches to Disdukcapil (create, card collection, printable berita acara).
 
-Also holds `Phone`, the pipeline helper the other office-view tests import: it drives the real
-sync engine through POST /api/sync with a logged-in device, mutation by mutation.
+`Phone`, the pipeline helper of the office-view tests, is in office_kit.py.
 """
-import base64
-import hashlib
 import re
-import uuid
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from cah_testkit import registration
+from cah_testkit import forge_office_session
+from office_kit import Phone, audits, count, create_batch_form, csrf_token, make_batch
+from server import create_app
 from server.extensions import db
-from server.models import AuditEntry
+from server.web.batches import terbilang
 from sync.models import Batch, BatchItem, Resident, ResidentEvent
-from sync.signature import encode_signature
-
-AT = "2026-11-28T09:15:03+08:00"
-
-
-class Phone:
-    """One petugas phone: numbers its mutations and sends them one sync at a time."""
-
-    def __init__(self, device, username="petugas", label="HP uji"):
-        self.device = device
-        self.session = device.login(username, label=label)
-        self.next_id = 0
-
-    def send(self, name, args, at=AT):
-        self.next_id += 1
-        res = self.device.sync(self.session, [{"id": self.next_id, "name": name, "at": at,
-                                               "args": args}])
-        assert res.status_code == 200, res.get_json()
-        return res.get_json()["results"][0]
-
-    def ok(self, name, args, at=AT):
-        result = self.send(name, args, at)
-        assert result["status"] == "applied", result
-        return result
-
-    def register(self, **overrides):
-        mutation = registration(0, **overrides)
-        self.ok("register_resident", mutation["args"])
-        return mutation["args"]["resident_id"]
-
-    def verify(self, rid, kk_photo=None, notes="KK asli dilihat"):
-        return self.ok("verify_resident", {
-            "resident_id": rid, "checks": {"kk_copy_seen": True, "age_eligible": True,
-                                           "marital_eligible": True},
-            "kk_photo": kk_photo, "notes": notes})
-
-    def reject(self, rid, reason="has_ktp_el", reason_text=None):
-        return self.ok("reject_resident", {"resident_id": rid, "reason": reason,
-                                           "reason_text": reason_text})
-
-    def pick_up(self, *rids):
-        return self.ok("pick_up", {"pickup_id": str(uuid.uuid4()), "resident_ids": list(rids),
-                                   "picked_up_at": "2026-11-28T10:00:00+08:00",
-                                   "pickup_point": "Balai Desa", "vehicle": "Ambulans desa"})
-
-    def record(self, rid):
-        return self.ok("record_done", {"resident_id": rid,
-                                       "recorded_at": "2026-11-28T11:00:00+08:00"})
-
-    def deliver(self, rid, *, recipient="owner", proxy_name=None, proxy_relation=None,
-                photo=None, gps=None, at="2026-11-28T13:30:00+08:00"):
-        raw = encode_signature(320, 160, [[(10, 80), (40, 60), (80, 100), (120, 70)],
-                                          [(150, 40), (150, 120)]])
-        return self.ok("deliver_card", {
-            "delivery_id": str(uuid.uuid4()), "resident_id": rid, "delivered_at": at,
-            "recipient": recipient, "proxy_name": proxy_name, "proxy_relation": proxy_relation,
-            "signature": {"data": base64.b64encode(raw).decode(),
-                          "sha256": hashlib.sha256(raw).hexdigest()},
-            "photo": photo, "gps": gps})
-
-    def recorded(self, count=1, desa="6311042005", names=None):
-        """Register, verify, pick up and record residents; returns their ids."""
-        rids = []
-        for i in range(count):
-            name = names[i] if names else f"Warga Rekam {desa[-2:]}-{i + 1}"
-            rid = self.register(name=name, desa=desa, nik=None)
-            self.verify(rid)
-            rids.append(rid)
-        self.pick_up(*rids)
-        for rid in rids:
-            self.record(rid)
-        return rids
-
-
-def csrf_token(page):
-    """The CSRF token of the first form on a page (for the CSRF-enabled app)."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page)
-    return match.group(1) if match else ""
-
-
-def count(app, model, *where):
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(model).where(*where)
-                                  ).scalar_one()
-
-
-def audits(app, action):
-    return count(app, AuditEntry, AuditEntry.action == action)
-
-
-def create_batch_form(rids, number="BA/631104/2026/001", day="2026-11-20", hour="09:30",
-                      notes="Dikirim dengan mobil kecamatan"):
-    return {"number": number, "day": day, "hour": hour, "notes": notes, "resident_ids": rids}
-
-
-def make_batch(client, rids, **kw):
-    res = client.post("/batches", data=create_batch_form(rids, **kw))
-    assert res.status_code == 302, res.get_data(as_text=True)
-    return res.headers["Location"].rsplit("/", 1)[1]
-
 
 # ---------------------------------------------------------------- permissions
 
@@ -133,7 +31,6 @@ def test_batches_page_permissions(client, auth, username, status):
 def test_petugas_cannot_reach_the_office_pages(client, auth, app):
     # petugas cannot log in to the office; a forged session of a petugas is refused too
     assert auth.login("petugas").status_code == 403
-    from cah_testkit import forge_office_session
     forge_office_session(app, client, "petugas")
     for path in ("/batches", "/conflicts"):
         assert client.get(path).status_code == 403
@@ -378,7 +275,6 @@ def test_manifest_content(client, auth, app, device):
 
 
 def test_manifest_print_css_is_a4():
-    from pathlib import Path
     css = (Path(__file__).parents[2] / "server/static/office.css").read_text()
     assert "@page { size: A4" in css
     assert ".ba-signatures" in css
@@ -389,13 +285,11 @@ def test_manifest_print_css_is_a4():
                                       (100, "seratus"), (118, "seratus delapan belas"),
                                       (250, "dua ratus lima puluh"), (500, "lima ratus")])
 def test_terbilang(n, words):
-    from server.web.batches import terbilang
     assert terbilang(n) == words
 
 
 def test_batch_forms_need_csrf(db_url, app):
     """With CSRF on (production), a POST without the token changes nothing."""
-    from server import create_app
     real = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "batches-csrf-key-5Tg8Hk2Wq9Zx3Lp7Nb4Vc1Md6",
                        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     web = real.test_client()
@@ -407,3 +301,5 @@ def test_batch_forms_need_csrf(db_url, app):
     res = web.post("/batches", data=create_batch_form(["x"]))
     assert res.status_code == 400 and "Formulir kedaluwarsa" in res.get_data(as_text=True)
     assert count(app, Batch) == 0
+    with real.app_context():
+        db.engine.dispose()  # this app's own pool: unclosed connections warn (= fail)

@@ -3,9 +3,10 @@ through the real sync engine (sync.office.resolve_conflict)."""
 import pytest
 from sqlalchemy import select
 
+from office_kit import Phone, audits, count, csrf_token, make_batch
+from server import create_app
 from server.extensions import db
 from sync.models import Conflict, Resident, ResidentEvent
-from test_web_batches import Phone, audits, count, make_batch
 
 
 def _conflict(app, kind):
@@ -289,8 +290,6 @@ def test_open_conflicts_come_first(client, auth, app, device):
 
 
 def test_conflict_form_needs_csrf(db_url, app, device):
-    from server import create_app
-    from test_web_batches import csrf_token
     verify_vs_reject(device)
     conflict = _conflict(app, "verify_vs_reject")
     real = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "conflicts-csrf-key-6Yh1Tb8Mr3Kq5Wz9Jx2Pn4",
@@ -309,6 +308,8 @@ def test_conflict_form_needs_csrf(db_url, app, device):
                                                       "csrf_token": token})
     assert res.status_code == 302
     assert _conflict(app, "verify_vs_reject").status == "resolved"
+    with real.app_context():
+        db.engine.dispose()  # this app's own pool: unclosed connections warn (= fail)
 
 
 # ---------------------------------------------------------------- tenant isolation (issue #8)

@@ -8,42 +8,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-A, B, C = "6311042005", "6311042001", "6311042002"
-
-
-def desa_codes(app):
-    from server.extensions import db
-    from server.wilayah import desa_of
-    with app.app_context():
-        return [d.code for d in desa_of(db.session, "631104")]
-
-
-def operation_form(app, name="Aksi Desember", targets=None, start="2026-12-01", end="2026-12-31",
-                   active=True, steps=None):
-    """The POST body of the operation form: every desa row, the chosen ones ticked."""
-    targets = {A: "12", C: "1.250"} if targets is None else targets
-    data = {"name": name, "start_date": start, "end_date": end}
-    if active:
-        data["active"] = "y"
-    for n, value in (steps or {"1": "180", "2": "60", "3": "180", "7": "60"}).items():
-        data[f"step_{n}"] = value
-    for i, code in enumerate(desa_codes(app)):
-        data[f"desa-{i}-code"] = code
-        if code in targets:
-            data[f"desa-{i}-include"] = "y"
-            data[f"desa-{i}-target"] = targets[code]
-    return data
-
-
-def create(client, app, **kwargs):
-    res = client.post("/operations/new", data=operation_form(app, **kwargs))
-    assert res.status_code == 302, res.get_data(as_text=True)
-    return int(res.headers["Location"].rsplit("/", 1)[1])
+from office_kit import A, B, C, create, csv_file, import_file, operation_form, resident_rows, tables
+from server.extensions import db
+from server.models import Assignment, User
+from server.operations import Operation
 
 
 def get_op(app, op_id):
-    from server.extensions import db
-    from server.operations import Operation
     with app.app_context():
         op = db.session.get(Operation, op_id)
         return {"name": op.name, "active": op.active, "steps": dict(op.step_minutes),
@@ -52,8 +23,6 @@ def get_op(app, op_id):
 
 
 def user_id(app, username):
-    from server.extensions import db
-    from server.models import User
     with app.app_context():
         return db.session.execute(select(User.id).where(User.username == username)).scalar_one()
 
@@ -160,8 +129,6 @@ def test_assignment_reaches_the_phone_at_the_next_sync(client, auth, app, device
 
     detail = client.get(f"/operations/{op_id}").get_data(as_text=True)
     assert "Petugas Uji" in detail
-    from server.extensions import db
-    from server.models import Assignment
     with app.app_context():
         assignment = db.session.execute(select(Assignment).where(
             Assignment.desa_code == C)).scalar_one()
@@ -179,8 +146,6 @@ def test_assign_refuses_strangers(client, auth, app):
                           (user_id(app, "petugas"), B)):  # B is not in the operation
         res = client.post(f"/operations/{op_id}/assign", data={"officer": officer, "desa_code": desa})
         assert res.status_code == 303
-    from server.extensions import db
-    from server.models import Assignment
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(Assignment).where(
             Assignment.desa_code.in_([A, B]), Assignment.user_id != user_id(app, "petugas"),
@@ -202,26 +167,6 @@ def test_operator_assigns_but_does_not_create(client, auth, app):
 
 
 # ------------------------------------------------------------------------------ import
-
-def csv_file(rows, delimiter=","):
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter).writerows(rows)
-    return io.BytesIO(out.getvalue().encode("utf-8-sig"))
-
-
-def import_file(client, op_id, data, filename):
-    return client.post(f"/operations/{op_id}/import", data={"file": (data, filename)},
-                       content_type="multipart/form-data")
-
-
-def resident_rows(app):
-    from server.extensions import db
-    from sync.models import Resident
-    with app.app_context():
-        return db.session.execute(select(Resident.name, Resident.stage, Resident.operation_id,
-                                         Resident.desa_code, Resident.sex, Resident.birth_date)
-                                  .order_by(Resident.name)).all()
-
 
 HEADER = ["kode_desa", "nama", "nik", "no_kk", "jenis_kelamin", "tempat_lahir", "tanggal_lahir",
           "alamat", "rt", "rw", "no_hp"]
@@ -284,7 +229,6 @@ def test_import_is_all_or_nothing_and_reports_every_bad_row(client, auth, app):
     assert res.status_code == 422
     html = res.get_data(as_text=True)
     assert "Impor dibatalkan" in html and "Tidak ada data yang disimpan" in html
-    from test_web_dashboard import tables
     errors = tables(html).tables["import-errors"][1:]
     assert [e[0] for e in errors] == ["3", "4", "5", "6", "7"]
     assert "tidak termasuk aksi ini" in errors[0][2]

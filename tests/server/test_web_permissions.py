@@ -6,7 +6,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from test_web_dashboard import seed
+from cah_testkit import PASSWORDS, forge_office_session
+from dashboard_kit import seed
+from server import create_app
+from server.extensions import db
+from server.models import Assignment, User
+from sync.models import Client
 
 ANON, PETUGAS, CAMAT, OPERATOR, OTHER = "anonim", "petugas", "camat", "operator", "camat_juai"
 ROLES = (ANON, PETUGAS, CAMAT, OPERATOR, OTHER)
@@ -55,9 +60,6 @@ POSTS = {
 
 @pytest.fixture
 def ids(app):
-    from server.extensions import db
-    from server.models import Assignment, User
-    from sync.models import Client
     op = seed(app)
     with app.app_context():
         users = {u.username: u.id for u in db.session.execute(select(User)).scalars()}
@@ -74,7 +76,6 @@ def as_role(client, auth, app, role):
     if role == PETUGAS:
         # A petugas cannot log in to the office view at all; force a session to prove that
         # the pages refuse one anyway.
-        from cah_testkit import forge_office_session
         forge_office_session(app, client, "petugas")
         return
     assert auth.login(role).status_code == 302
@@ -135,19 +136,16 @@ def test_petugas_is_refused_at_login_and_never_reaches_a_page(client, auth):
 @pytest.fixture
 def csrf_client(app, db_url):
     """The same database, with CSRF protection on (as in production)."""
-    from server import create_app
     strict = create_app({"SQLALCHEMY_DATABASE_URI": db_url, "SECRET_KEY": "permissions-csrf-key-3Rf7Jm1Xs8Qw4Kd9Bv2Ny6",
                          "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     client = strict.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    from cah_testkit import PASSWORDS
     res = client.post("/login", data={"username": "camat", "password": PASSWORDS["camat"],
                                       "csrf_token": token})
     assert res.status_code == 302
     yield client, token
     with strict.app_context():
-        from server.extensions import db
         db.session.remove()
         db.engine.dispose()
 
@@ -165,9 +163,6 @@ def test_every_form_needs_the_csrf_token(csrf_client, ids, app):
                                                     "desa_code": "6311042001"})
         assert res.status_code == 400, path
         assert "Formulir kedaluwarsa" in res.get_data(as_text=True), path
-    from server.extensions import db
-    from server.models import User
-    from sync.models import Client
     with app.app_context():
         assert db.session.get(User, ids["petugas"]).active is True
         assert db.session.get(Client, ids["client"]).revoked_at is None

@@ -1,13 +1,13 @@
 """SOP step 7: the Laporan Hasil Aksi Pelayanan (HTML, XLSX, CSV) and the residents export,
-checked against the seeded data set of test_web_dashboard (expected figures computed there)."""
+checked against the seeded data set of dashboard_kit.py (expected figures computed there)."""
 import csv
 import io
 
 import pytest
 from openpyxl import load_workbook
 
-from test_web_dashboard import (CASES, JUAI_DESA, TARGETS, A, B, C, counted, expected_recap, num,
-                                pct, seed, tables)
+from dashboard_kit import CASES, JUAI_DESA, TARGETS, counted, expected_recap, pct, seed
+from office_kit import A, B, C, num, tables
 
 INDICATORS = [("Warga belum ber-KTP-el yang terdata", "found"),
               ("Data warga terverifikasi", "verified"),

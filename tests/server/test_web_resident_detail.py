@@ -7,10 +7,10 @@ import re
 import pytest
 from sqlalchemy import select
 
+from attachment_kit import CLEAN_PNG, EXIF_JPEG
+from office_kit import Phone, audits, count, make_batch
 from server.extensions import db
 from sync.models import Resident, ResidentEvent
-from test_attachments import CLEAN_PNG, EXIF_JPEG
-from test_web_batches import Phone, audits, count, make_batch
 
 
 def _upload(client, phone, data, mime):

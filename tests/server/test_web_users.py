@@ -3,20 +3,18 @@ lost phone: its token stops working at once)."""
 from sqlalchemy import select
 
 from cah_testkit import PASSWORDS
+from server.extensions import db
+from server.models import User
 
 A, B, C = "6311042005", "6311042001", "6311042002"
 
 
 def uid(app, username):
-    from server.extensions import db
-    from server.models import User
     with app.app_context():
         return db.session.execute(select(User.id).where(User.username == username)).scalar_one()
 
 
 def user_state(app, username):
-    from server.extensions import db
-    from server.models import User
     with app.app_context():
         u = db.session.execute(select(User).where(User.username == username)).scalar_one()
         return {"role": u.role, "active": u.active, "desa": sorted(u.desa_codes),

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cah_testkit import reset_database  # noqa: F401  (re-exported for the fixtures)
-from sync.engine import SyncActor, process_sync
+from sync.context import SyncActor
+from sync.engine import process_sync
 from sync.models import Client
-
 
 KECAMATAN = "631104"  # Batumandi
 DESA_A = "6311042005"

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 import sync.office
-from sync.engine import SyncActor
-from sync.handlers import HANDLERS
+from sync.context import SyncActor
 from sync.models import Batch, BatchItem, Conflict, Resident, ResidentEvent
+from sync.mutations import MUTATORS
 from sync.office import (
     ImportRejected,
     OfficeActor,
@@ -29,7 +29,6 @@ from sync.office import (
     reopen_case,
     resolve_conflict,
 )
-
 from sync_kit import DESA_A, KECAMATAN, NOW, collection_args, pipeline_args, uid
 
 JUAI = "631101"
@@ -248,7 +247,7 @@ CASES = {
 }
 
 MATRIX = [pytest.param(name, case, id=f"{name}: {case.label}" if case else name)
-          for name in sorted(HANDLERS) for case in CASES.get(name, [None])]
+          for name in sorted(MUTATORS) for case in CASES.get(name, [None])]
 
 
 @pytest.mark.parametrize("name, case", MATRIX)

@@ -10,7 +10,6 @@ from sqlalchemy.exc import OperationalError
 from sync.engine import process_sync
 from sync.models import Client, RejectedMutation, Resident, ResidentEvent
 from sync.retention import purge_rejected_mutations
-
 from sync_kit import NOW, collection_args, pipeline_args
 
 ABSURD_TIMES = ["0001-01-01T00:00:00+08:00", "9999-12-31T23:00:00-02:00",

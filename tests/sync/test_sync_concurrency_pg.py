@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from sync.engine import process_sync
 from sync.models import Base, Client, Resident
-
 from sync_kit import NOW, SyncKit, reset_database
 
 

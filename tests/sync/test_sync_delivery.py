@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sync.handlers_delivery import proof_hash
 from sync.models import Batch, BatchItem, Conflict, Resident, ResidentEvent
 from sync.schemas import SyncResponseSchema
-
 from sync_kit import FEW_POINTS, KECAMATAN, SIGNED, collection_args, pipeline_args
 
 

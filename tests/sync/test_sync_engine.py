@@ -6,9 +6,9 @@ from sqlalchemy import delete, func, select
 
 from sync.engine import process_sync
 from sync.errors import ClientMismatch, EnvelopeError, MutationGap
-from sync.models import ChangeCounter, Client, RejectedMutation, Resident, ResidentEvent
+from sync.handlers_registration import MAX_DUPLICATE_LINKS
+from sync.models import ChangeCounter, Client, Conflict, RejectedMutation, Resident, ResidentEvent
 from sync.schemas import MAX_MUTATIONS, SyncResponseSchema
-
 from sync_kit import DESA_A, DESA_B, NOW
 
 
@@ -168,7 +168,6 @@ def test_identical_reregistration_is_idempotent(session, kit):
 
 
 def open_conflicts(session, kind):
-    from sync.models import Conflict
     return session.scalars(select(Conflict).where(Conflict.kind == kind)).all()
 
 
@@ -189,7 +188,6 @@ def test_same_nik_is_a_possible_duplicate(session, kit):
 def test_possible_duplicate_links_per_case_are_capped(session, kit, same):
     # One request of n registrations of one person filed n(n-1)/2 conflicts (100 → 4,950):
     # each new case is linked to at most MAX_DUPLICATE_LINKS others.
-    from sync.handlers import MAX_DUPLICATE_LINKS
     client = kit.client()
     n = 12
     mutations = [kit.mutation(client, "register_resident", kit.register_args(**same))

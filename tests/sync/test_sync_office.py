@@ -16,7 +16,6 @@ from sync.office import (
     resolve_conflict,
 )
 from sync.schemas import SyncResponseSchema
-
 from sync_kit import DESA_A, DESA_B, KECAMATAN, NOW, pipeline_args, uid
 
 CAMAT = OfficeActor(user_id=3, role="camat", kecamatan_code=KECAMATAN)

@@ -1,4 +1,7 @@
 """Pipeline mutations of one phone: every mutation from every stage, and what a refusal leaves."""
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -6,37 +9,16 @@ from sync.models import ChangeCounter, Conflict, Resident, ResidentEvent
 from sync.office import OfficeActor, import_listed_residents
 from sync.pull import resident_to_dict
 from sync.schemas import SyncResponseSchema
-
 from sync_kit import DESA_A, DESA_B, KECAMATAN, NOW, collection_args, pipeline_args, uid
 
-STAGES = ("listed", "found", "verified", "rejected", "picked_up", "recorded",
-          "sent_to_registry", "card_collected", "delivered")
+# The stage-transition vectors, shared with the phone's tests and docs/sync-protocol.md.
+VECTORS = json.loads((Path(__file__).resolve().parent.parent / "vectors"
+                      / "stage_transitions.json").read_text("utf-8"))
+STAGES = tuple(VECTORS["stages"])
 CAMAT = OfficeActor(user_id=3, role="camat", kecamatan_code=KECAMATAN)
 
 # mutation → {stage before: stage after, "!code" (refused), or "~conflict_kind" (kept, stage as is)}
-SAME = {stage: stage for stage in STAGES}
-MATRIX = {
-    "verify_resident": {**SAME, "listed": "!invalid_transition", "found": "verified",
-                        "rejected": "~verify_vs_reject"},
-    "reject_resident": {**{s: "~verify_vs_reject" for s in STAGES[4:]}, "listed": "rejected",
-                        "found": "rejected", "verified": "~verify_vs_reject", "rejected": "rejected"},
-    "pick_up": {**SAME, "listed": "!invalid_transition", "found": "!invalid_transition",
-                "rejected": "!invalid_transition", "verified": "picked_up"},
-    "cancel_pickup": {**{s: "!invalid_transition" for s in STAGES}, "picked_up": "verified"},
-    "record_done": {**SAME, "listed": "!invalid_transition", "found": "!invalid_transition",
-                    "rejected": "!invalid_transition", "verified": "recorded",
-                    "picked_up": "recorded"},
-    "record_failed": {**{s: "!invalid_transition" for s in STAGES}, "verified": "verified",
-                      "picked_up": "verified"},
-    "handover_batch": {**{s: "!invalid_transition" for s in STAGES},
-                       "recorded": "sent_to_registry"},
-    "record_collection": {**{s: "!invalid_transition" for s in STAGES},
-                          "sent_to_registry": "card_collected", "card_collected": "card_collected",
-                          "delivered": "delivered"},
-    "deliver_card": {**{s: "!invalid_transition" for s in STAGES},
-                     "sent_to_registry": "delivered", "card_collected": "delivered",
-                     "delivered": "~double_delivery"},
-}
+MATRIX = VECTORS["transitions"]
 
 
 def count(session, model, *where):

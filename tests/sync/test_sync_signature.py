@@ -14,7 +14,6 @@ from sync.signature import (
     signature_sha256,
     signature_svg,
 )
-
 from sync_kit import SIGNATURES
 
 

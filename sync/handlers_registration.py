@@ -1,100 +1,30 @@
-"""Mutation handlers of protocol v1: register_resident, update_resident, and the registry of
-every handler (the pipeline's are in handlers_pipeline.py and handlers_delivery.py).
-
-A handler either returns (applied), raises Rejection (a business refusal the officer must fix)
-or raises NothingToChange (accepted, but there is nothing to write). The engine runs each one
-inside its own SAVEPOINT and undoes it on either exception.
+"""Mutation handlers of protocol v1 for the registration: register_resident, update_resident
+(the pipeline's are in handlers_pipeline.py and handlers_delivery.py; sync/mutations.py lists
+them all). Each gets its args as loaded by its schema (sync/mutations.py) and follows the
+handler contract of sync/context.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from datetime import date, datetime
+from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
 
 from .changeseq import allocate_change_seq
-from .models import Client, Resident, ResidentEvent
-from .records import (
-    MSG_VALIDATION,
-    Author,
-    NothingToChange,
-    Rejection,
-    get_resident,
-    in_kecamatan,
-    not_found,
-)
-from .handlers_delivery import DELIVERY_HANDLERS
-from .handlers_pipeline import PIPELINE_HANDLERS
-from .schemas import (
-    FREE_FIELDS,
-    RegisterResidentArgsSchema,
-    UpdateResidentArgsSchema,
-    flatten_errors,
-)
+from .context import MSG_DESA_NOT_ASSIGNED, MutationContext
+from .models import WITA, Resident, ResidentEvent
+from .records import MSG_VALIDATION, NothingToChange, Rejection, get_resident
+from .schemas import FREE_FIELDS, flatten_errors
 from .stages import INITIAL_STAGE
 from .validators import check_kk, check_nik, message
 
-if TYPE_CHECKING:  # engine imports this module; the name is only needed for typing
-    from .engine import SyncActor
-
-WITA = timezone(timedelta(hours=8), "WITA")  # Asia/Makassar has no DST
-
-MSG_DESA_NOT_ASSIGNED = "Desa ini tidak ditugaskan kepada Anda. Hubungi operator kecamatan."
 MSG_RESIDENT_EXISTS = (
     "ID data warga ini sudah dipakai untuk data warga lain di server. "
     "Simpan ulang sebagai pendaftaran baru."
 )
-MSG_BAD_TIME = "Waktu perubahan dari perangkat tidak terbaca. Periksa jam perangkat lalu simpan ulang."
 MSG_FUTURE_BIRTH = "Tanggal lahir tidak boleh di masa depan."
 # Warning code (sync.validators.MESSAGES_ID): the NIK is on a live case of another kecamatan.
 NIK_ELSEWHERE = "nik_registered_elsewhere"
-
-_REGISTER_SCHEMA = RegisterResidentArgsSchema()
-_UPDATE_SCHEMA = UpdateResidentArgsSchema()
-
-
-@dataclass
-class MutationContext:
-    """What a handler may use: the session, who sent it, and when."""
-
-    session: Session
-    actor: SyncActor
-    client: Client
-    mutation_id: int  # a replay's: the id it had under its origin client
-    device_at: datetime
-    now: datetime
-    # A phone healing a restored server resends a mutation under a new client: it is written
-    # as its first sender (that client id), so a second replay finds it and history reads
-    # as it happened.
-    origin_client_id: str | None = None
-
-    @property
-    def client_id(self) -> str:
-        """The client this change is written as (the origin of a replay, else the sender)."""
-        return self.origin_client_id or self.client.client_id
-
-    @property
-    def author(self) -> Author:
-        """The writer of this mutation's events."""
-        return Author(self.session, user_id=self.actor.user_id, client_id=self.client_id,
-                      mutation_id=self.mutation_id, device_at=self.device_at, now=self.now)
-
-    def scope(self, resident: Resident) -> None:
-        """Refuse a resident outside the officer's desa: resident_not_found when it lies in
-        another kecamatan (as if it did not exist), desa_not_assigned inside their own."""
-        if not in_kecamatan(resident, self.actor.kecamatan_code):
-            raise not_found()
-        if resident.desa_code not in self.actor.desa_codes:
-            raise Rejection("desa_not_assigned", MSG_DESA_NOT_ASSIGNED,
-                            {"desa_code": MSG_DESA_NOT_ASSIGNED})
-
-    def may_register_in(self, desa_code: str) -> bool:
-        """True when the officer may create a case in this desa (assigned, own kecamatan)."""
-        return desa_code in self.actor.desa_codes and desa_code[:6] == self.actor.kecamatan_code
-
 
 def name_key(name: str) -> str:
     """Key for the possible-duplicate check: case- and space-insensitive."""
@@ -172,11 +102,9 @@ _FIRST_REGISTRATION = (
 )
 
 
-def _load_registration(ctx: MutationContext, args: dict) -> tuple[dict, list[str]]:
-    try:
-        data = _REGISTER_SCHEMA.load(args)
-    except ValidationError as exc:
-        raise Rejection("validation_error", MSG_VALIDATION, flatten_errors(exc.messages)) from None
+def _checked_registration(ctx: MutationContext, data: dict) -> tuple[dict, list[str]]:
+    """Loaded args → (data with a str resident_id, warning codes); raises Rejection
+    validation_error (identity checks) or desa_not_assigned."""
     data["resident_id"] = str(data["resident_id"])
     errors, warnings = identity_checks(data, ctx.now)
     if errors:
@@ -203,9 +131,9 @@ def identity_checks(data: dict[str, Any], now: datetime) -> tuple[dict[str, str]
     return errors, nik_warnings + kk_warnings
 
 
-def register_resident(ctx: MutationContext, args: dict) -> None:
+def register_resident(ctx: MutationContext, data: dict) -> None:
     """Create a case from the phone's registration; flag possible duplicates for the camat."""
-    data, warnings = _load_registration(ctx, args)
+    data, warnings = _checked_registration(ctx, data)
     wire = wire_form(data)
     session = ctx.session
     # Taken before reading anything: while we hold the counter lock no other writer can
@@ -295,22 +223,16 @@ def possible_duplicates(connection, row: dict[str, Any]) -> tuple[dict[str, str]
 
 
 # ---------------------------------------------------------------- update_resident
-def _load_update(args: dict) -> tuple[str, int, dict[str, Any]]:
-    try:
-        data = _UPDATE_SCHEMA.load(args)
-    except ValidationError as exc:
-        # Bare field names ("phone", not "fields.phone"): the phone marks its own form fields.
-        errors = {
-            key.removeprefix("fields."): text
-            for key, text in flatten_errors(exc.messages).items()
-        }
-        raise Rejection("validation_error", MSG_VALIDATION, errors) from None
-    return str(data["resident_id"]), data["base_version"], data["field_values"]
+def update_field_errors(messages: dict) -> dict[str, str]:
+    """update_resident's validation_error fields: {field: message} with bare field names."""
+    # "phone", not "fields.phone": the phone marks its own form fields.
+    return {key.removeprefix("fields."): text for key, text in flatten_errors(messages).items()}
 
 
-def update_resident(ctx: MutationContext, args: dict) -> None:
+def update_resident(ctx: MutationContext, data: dict) -> None:
     """Last-writer-wins edit of free fields, keeping old values and flagging concurrent edits."""
-    rid, base_version, values = _load_update(args)
+    rid = str(data["resident_id"])
+    base_version, values = data["base_version"], data["field_values"]
     session = ctx.session
     seq = allocate_change_seq(session)  # before reading: the row cannot change under us
     resident = get_resident(session, rid, ctx.scope)
@@ -343,10 +265,3 @@ def update_resident(ctx: MutationContext, args: dict) -> None:
     _record_event(ctx, rid, "updated",
                   {"base_version": base_version, "version": version, "changes": changes})
 
-
-HANDLERS: dict[str, Callable[[MutationContext, dict], None]] = {
-    "register_resident": register_resident,
-    "update_resident": update_resident,
-    **PIPELINE_HANDLERS,
-    **DELIVERY_HANDLERS,
-}
