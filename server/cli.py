@@ -235,13 +235,15 @@ def serve_command(host, port, workers):
 @main.command("purge")
 def purge_command():
     """Delete personal data past its retention period (docs/security.md): rejected mutations,
-    unfinished photo uploads and ended office sessions. Safe to run at any time, e.g. daily."""
+    unfinished photo uploads, ended office sessions and old one-time form tokens. Safe to run at
+    any time, e.g. daily."""
     app = _app()
     with app.app_context():
         counts = purge_expired(utcnow())
     click.echo(f"Dihapus: {counts['rejected_mutations']} perubahan ditolak, "
-               f"{counts['unfinished_uploads']} potongan unggahan foto yang tidak selesai dan "
-               f"{counts['office_sessions']} sesi kantor yang sudah berakhir.")
+               f"{counts['unfinished_uploads']} potongan unggahan foto yang tidak selesai, "
+               f"{counts['office_sessions']} sesi kantor yang sudah berakhir dan "
+               f"{counts['office_submissions']} tanda formulir kantor yang lama.")
 
 
 def _on_engine(operation, file):

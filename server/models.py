@@ -1,5 +1,5 @@
 """Server-side tables: wilayah, users, officer-desa assignments, office sessions, login
-throttling, audit."""
+throttling, audit, office form submissions."""
 from datetime import datetime
 
 from flask import current_app
@@ -123,3 +123,23 @@ class AuditEntry(db.Model):
     target: Mapped[str | None] = mapped_column(String(80))
     details: Mapped[dict | None] = mapped_column(JSON)
 
+
+
+class OfficeSubmission(db.Model):
+    """One office form submission, by the one-time token its form carried (server/web/
+    submissions.py): the same submission arriving again (a double click, a resend after a lost
+    answer, Back and resubmit) is answered as the first one was and applied once.
+
+    The row is claimed (inserted and committed) before the form's action runs; `applied_at` is
+    set in the action's own transaction, `result_url` (where the first answer redirected) right
+    after. A claim never applied is released again; server/retention.py
+    forgets the rows after SUBMISSION_RETENTION_DAYS.
+    """
+
+    __tablename__ = "office_submissions"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    result_url: Mapped[str | None] = mapped_column(String(500))

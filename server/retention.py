@@ -1,6 +1,7 @@
 """Retention of personal data kept only for a while (docs/security.md, UU 27/2022 PDP):
-rejected mutations (REJECTED_RETENTION_DAYS, default 90) and unfinished photo uploads
-(ATTACHMENT_PARTIAL_RETENTION_DAYS, server/attachments.py).
+rejected mutations (REJECTED_RETENTION_DAYS, default 90), unfinished photo uploads
+(ATTACHMENT_PARTIAL_RETENTION_DAYS, server/attachments.py) and the office's one-time form
+tokens (SUBMISSION_RETENTION_DAYS, default 30, server/web/submissions.py).
 
 `pakkedes purge` runs it on demand (e.g. from cron); besides, each worker process runs it
 after a sync at most once every RETENTION_PURGE_INTERVAL_HOURS (default 6; 0 turns that off),
@@ -11,31 +12,46 @@ import threading
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import delete
 
 from sync.retention import DEFAULT_REJECTED_RETENTION_DAYS, purge_rejected_mutations
 
 from .attachments import purge_unfinished_uploads
 from .auth import purge_expired_sessions
 from .extensions import db
+from .models import OfficeSubmission
 
 log = logging.getLogger(__name__)
 _LOCK = threading.Lock()
+DEFAULT_SUBMISSION_RETENTION_DAYS = 30
 
 
 def purge_expired(now: datetime) -> dict[str, int]:
     """Delete what is past its retention period at `now` (aware) and commit.
 
-    Returns {"rejected_mutations": n, "unfinished_uploads": m, "office_sessions": k} (rows
-    deleted).
+    Returns {"rejected_mutations": n, "unfinished_uploads": m, "office_sessions": k,
+    "office_submissions": s} (rows deleted).
     """
     days = current_app.config.get("REJECTED_RETENTION_DAYS") or DEFAULT_REJECTED_RETENTION_DAYS
     counts = {
         "rejected_mutations": purge_rejected_mutations(db.session, now - timedelta(days=int(days))),
         "unfinished_uploads": purge_unfinished_uploads(now),
         "office_sessions": purge_expired_sessions(now),
+        "office_submissions": purge_old_submissions(now),
     }
     db.session.commit()
     return counts
+
+
+def purge_old_submissions(now: datetime) -> int:
+    """Delete the office's submission tokens older than SUBMISSION_RETENTION_DAYS at `now`
+    (aware); the caller commits. Returns the rows deleted. A form kept open longer than that
+    and sent again is applied as a new submission."""
+    days = (current_app.config.get("SUBMISSION_RETENTION_DAYS")
+            or DEFAULT_SUBMISSION_RETENTION_DAYS)
+    result = db.session.execute(delete(OfficeSubmission).where(
+        OfficeSubmission.created_at < now - timedelta(days=int(days))))
+    return result.rowcount or 0
 
 
 def purge_if_due(now: datetime) -> None:

@@ -13,7 +13,12 @@ from sqlalchemy import func, select
 
 from sync.models import Client, Conflict, Resident, ResidentEvent
 from sync.resolutions import conflict_in_kecamatan
-from sync.stages import CONFLICT_KIND_LABELS, NOT_PRINTED_REASON_LABELS, REJECTION_REASON_LABELS
+from sync.stages import (
+    CONFLICT_KIND_LABELS,
+    NOT_PRINTED_REASON_LABELS,
+    REJECTION_REASON_LABELS,
+    STAGE_LABELS,
+)
 
 from .formatting import as_utc
 from .models import User, Wilayah
@@ -41,6 +46,29 @@ FINISHED = ("delivered", "rejected")
 PROGRESS_KINDS = ("listed", "registered", "verified", "rejected", "picked_up", "pickup_cancelled",
                   "recorded", "recording_failed", "batch_handed_over", "card_collected",
                   "card_not_printed", "delivered", "reopened", "conflict_resolved")
+
+# A label means one thing on every office page (issue #11): a stage label (sync/stages.py) is
+# always "cases at that stage now" (/residents, the filters, a case's badge); a count of cases
+# that reached a stage or went further is "Total <stage>"; what an officer did is a verb. Cases
+# merged into another are never counted. Belum Ditemukan, Ditolak and KTP Diserahkan keep their
+# stage label in the recap: nothing follows them, so "reached" and "now" are the same cases.
+RECAP_LABELS = {
+    "target": "Target",
+    "listed": STAGE_LABELS["listed"],
+    "found": "Total Terdata",
+    "verified": "Total Terverifikasi",
+    "picked_up": "Total Dijemput",
+    "recorded": "Total Sudah Rekam",
+    "sent": "Total Diserahkan ke Disdukcapil",
+    "collected": "Total KTP Diambil",
+    "delivered": STAGE_LABELS["delivered"],
+    "rejected": STAGE_LABELS["rejected"],
+}
+OFFICER_LABELS = {"found": "Mendaftarkan", "verified": "Memverifikasi", "rejected": "Menolak",
+                  "picked_up": "Menjemput", "recorded": "Mencatat rekam",
+                  "delivered": "Menyerahkan KTP"}
+CASES_LABEL = "Kasus"  # every case of an operation (Belum Ditemukan included), merged ones not
+MEASURED_LABEL = "Kasus terukur"  # the cases whose time in one SOP step could be measured
 
 # One label table for phone and office (sync/stages.py).
 REJECTION_REASONS = REJECTION_REASON_LABELS
@@ -121,16 +149,25 @@ def desa_recap(session, op):
 
 def funnel(total):
     """[(label, value)] from the total recap row, in pipeline order."""
-    return [
-        ("Target", total.target),
-        ("Terdata", total.found),
-        ("Terverifikasi", total.verified),
-        ("Dijemput", total.picked_up),
-        ("Sudah Rekam", total.recorded),
-        ("Diserahkan ke Disdukcapil", total.sent),
-        ("KTP Diambil", total.collected),
-        ("KTP Diserahkan", total.delivered),
-    ]
+    return [(RECAP_LABELS[name], getattr(total, name))
+            for name in ("target", "found", "verified", "picked_up", "recorded", "sent",
+                         "collected", "delivered")]
+
+
+def case_counts(session, operation_ids):
+    """{operation id: its cases} (CASES_LABEL: listed ones included, merged ones not)."""
+    if not operation_ids:
+        return {}
+    query = _where(select(Resident.operation_id, func.count())
+                   .where(Resident.operation_id.in_(list(operation_ids))), _not_merged())
+    return dict(session.execute(query.group_by(Resident.operation_id)).all())
+
+
+def desa_case_counts(session, op):
+    """{desa code: cases of the operation there} (as case_counts)."""
+    query = _where(select(Resident.desa_code, func.count())
+                   .where(Resident.operation_id == op.id), _not_merged())
+    return dict(session.execute(query.group_by(Resident.desa_code)).all())
 
 
 @dataclass

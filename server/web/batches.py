@@ -30,6 +30,7 @@ from ..models import User, Wilayah
 from ..wilayah import desa_of
 from . import bp
 from .common import office_actor, paginate, parse_time
+from .submissions import once
 
 PAGE_SIZE = 50
 MAX_BATCH = 500
@@ -156,6 +157,7 @@ def _flash_errors(form, extra=()):
 
 @bp.route("/batches", methods=("GET", "POST"))
 @office_login_required
+@once
 def batches():
     """The kecamatan's batches and the form to hand recorded residents over to Disdukcapil."""
     desa_list = desa_of(db.session, g.user.kecamatan_code)
@@ -267,6 +269,7 @@ def _items(batch):
 
 @bp.route("/batches/<batch_id>", methods=("GET", "POST"))
 @office_login_required
+@once
 def batch_detail(batch_id):
     """One batch: its residents, the exceptions (cards not printed) and the collection form."""
     batch = _batch_or_404(batch_id)

@@ -31,11 +31,14 @@ from ..formatting import mask_nik, tanggal, wita
 from ..models import User, Wilayah
 from . import bp
 from .common import FIELD_LABELS, gps_text, office_actor, paginate, parse_time, signature_markup
+from .submissions import once
 
 PAGE_SIZE = 50
 MSG_CAMAT_ONLY = "Hanya camat yang dapat memutuskan konflik."
 MSG_BAD_DECISION = "Pilih salah satu keputusan yang tersedia untuk konflik ini."
 MSG_ALREADY = "Konflik ini sudah diselesaikan sebelumnya."
+NOW_STANDS = " (berlaku sekarang)"
+MERGED = " — digabungkan ke data lain"
 DUPLICATE_REASON_LABELS = {"same_nik": "NIK sama",
                            "same_name_birth_date_desa": "Nama, tanggal lahir dan desa sama"}
 
@@ -87,6 +90,7 @@ def conflicts():
 
 @bp.route("/conflicts/<int:conflict_id>", methods=("GET", "POST"))
 @office_login_required
+@once
 def conflict_detail(conflict_id):
     """One conflict, both sides, and (for the camat) the decision buttons."""
     conflict = _conflict_or_404(conflict_id)
@@ -194,8 +198,10 @@ class _Context:
             return None
         registered = next(iter(self.events(resident.resident_id, ("registered", "listed"))),
                           None)
+        stage = STAGE_LABELS.get(resident.stage, resident.stage)
         return {"r": resident, "desa": self.desa_name(resident.desa_code),
-                "stage": STAGE_LABELS.get(resident.stage, resident.stage),
+                "stage": stage + (MERGED if resident.merged_into else ""),
+                "merged": resident.merged_into is not None,
                 "registered": self.side("Didaftarkan", registered) if registered else None}
 
     def describe(self, conflict, full=False):
@@ -241,11 +247,16 @@ class _Context:
                     return event
             return None
 
+        if _decision(conflict) == "restore_previous":
+            titles = ("Nilai sebelumnya" + NOW_STANDS + ", dikembalikan camat",
+                      "Nilai yang dibatalkan camat")
+        else:
+            titles = ("Nilai yang tertimpa", "Nilai yang berlaku sekarang")
         return [
-            self.side("Nilai yang tertimpa", find(overwritten),
+            self.side(titles[0], find(overwritten),
                       user_id=overwritten.get("user_id"), client_id=overwritten.get("client_id"),
                       lines=[f"{label}: {_text(overwritten.get('value'))}"]),
-            self.side("Nilai yang berlaku sekarang", find(applied),
+            self.side(titles[1], find(applied),
                       user_id=applied.get("user_id"), client_id=applied.get("client_id"),
                       lines=[f"{label}: {_text(applied.get('value'))}",
                              f"Diubah dari data versi {applied.get('base_version')}"
@@ -283,18 +294,20 @@ class _Context:
     def _sides_verify_vs_reject(self, conflict, resident, _other, details):
         verification = details.get("verification") or {}
         rejection = details.get("rejection") or {}
-        kept = details.get("kept")
+        # What stands now: the camat's decision, else what the engine kept when it arose.
+        kept = {"keep_verified": "verified", "keep_rejected": "rejected"}.get(
+            _decision(conflict), details.get("kept"))
         checks = [VERIFICATION_CHECK_LABELS.get(k, k)
                   for k, v in sorted((verification.get("checks") or {}).items()) if v]
         reason = REJECTION_REASON_LABELS.get(rejection.get("reason"), rejection.get("reason"))
         return [
             self.stamped_side(conflict.resident_id, "Diverifikasi" + (
-                " (berlaku sekarang)" if kept == "verified" else ""), verification, lines=[
+                NOW_STANDS if kept == "verified" else ""), verification, lines=[
                     "Pemeriksaan: " + ("; ".join(checks) if checks else "tidak ada yang dicentang"),
                     "Foto KK: ada" if verification.get("kk_photo") else "Foto KK: tidak ada",
                     f"Catatan: {verification['notes']}" if verification.get("notes") else ""]),
             self.stamped_side(conflict.resident_id, "Ditolak" + (
-                " (berlaku sekarang)" if kept == "rejected" else ""), rejection, lines=[
+                NOW_STANDS if kept == "rejected" else ""), rejection, lines=[
                     f"Alasan: {reason}" if reason else "",
                     f"Keterangan: {rejection['reason_text']}" if rejection.get("reason_text")
                     else ""]),
@@ -302,8 +315,9 @@ class _Context:
 
     def _sides_double_delivery(self, conflict, resident, _other, details):
         sides = []
-        for key, title in (("first", "Penyerahan pertama (berlaku sekarang)"),
-                           ("second", "Penyerahan kedua")):
+        current = "second" if _decision(conflict) == "keep_second" else "first"
+        for key, title in (("first", "Penyerahan pertama"), ("second", "Penyerahan kedua")):
+            title += NOW_STANDS if key == current else ""
             delivery = details.get(key) or {}
             if not delivery:
                 continue
@@ -326,6 +340,11 @@ class _Context:
     def _sides_generic(self, conflict, resident, _other, details):
         return [self.side("Rincian", lines=[f"{k}: {_text(v)}" for k, v in sorted(details.items())
                                            if not isinstance(v, (dict, list))])]
+
+
+def _decision(conflict):
+    """The camat's decision on a resolved conflict ("keep_rejected" …), else None."""
+    return (conflict.resolution or {}).get("decision") if conflict.status != "open" else None
 
 
 def _wita_text(text):

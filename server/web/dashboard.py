@@ -14,7 +14,11 @@ from ..formatting import MONTHS, angka, to_wita
 from ..models import Wilayah
 from ..operations import operations_of
 from ..statistics import (
+    CASES_LABEL,
     CONFLICT_LABELS,
+    MEASURED_LABEL,
+    OFFICER_LABELS,
+    RECAP_LABELS,
     _event_rows,
     desa_recap,
     funnel,
@@ -65,9 +69,12 @@ def menit(value):
 
 @bp.app_context_processor
 def office_helpers():
-    """has_page(endpoint): link to pages of other modules only when they exist."""
+    """has_page(endpoint): link to pages of other modules only when they exist; the count
+    labels of server/statistics.py (one meaning per label on every page)."""
     return {"has_page": lambda endpoint: endpoint in current_app.view_functions,
-            "stage_names": STAGE_NAMES}
+            "stage_names": STAGE_NAMES, "recap_labels": RECAP_LABELS,
+            "officer_labels": OFFICER_LABELS, "cases_label": CASES_LABEL,
+            "measured_label": MEASURED_LABEL}
 
 
 def _days_arg(name, default):

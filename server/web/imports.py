@@ -20,6 +20,7 @@ from ..extensions import db
 from . import bp
 from .common import office_actor
 from .operations import ImportForm, _detail, operation_or_404
+from .submissions import once
 
 MAX_IMPORT_ROWS = 5000
 # A full list (5,000 rows × 12 columns) unpacks to well under 10 MiB of XML; a file that
@@ -240,6 +241,7 @@ def parse_import(table, op):
 
 @bp.post("/operations/<int:op_id>/import")
 @office_login_required
+@once
 def operation_import(op_id):
     """Import a list of residents as cases still to be found — all rows or none."""
     op = operation_or_404(op_id)

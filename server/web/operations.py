@@ -6,7 +6,7 @@ import re
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
-from sync.models import Resident, utcnow
+from sync.models import utcnow
 
 from ..auth import audit, office_login_required
 from ..bounds import PlainText, date_in_range, id_value
@@ -37,8 +37,10 @@ from ..operations import (
     overlapping_desa,
     petugas_of,
 )
+from ..statistics import case_counts, desa_case_counts
 from ..wilayah import desa_of
 from . import bp
+from .submissions import once
 
 # ------------------------------------------------------------------------------ shared helpers
 
@@ -228,18 +230,14 @@ def _save(form, op):
 def operations():
     """The kecamatan's operations."""
     ops = operations_of(db.session, g.user.kecamatan_code)
-    counts = {}
-    if ops:
-        counts = dict(db.session.execute(
-            select(Resident.operation_id, func.count())
-            .where(Resident.operation_id.in_([o.id for o in ops]))
-            .group_by(Resident.operation_id)).all())
+    counts = case_counts(db.session, [o.id for o in ops])
     return render_template("operations.html", operations=ops, counts=counts,
                            kecamatan=db.session.get(Wilayah, g.user.kecamatan_code))
 
 
 @bp.route("/operations/new", methods=("GET", "POST"))
 @roles_required("camat")
+@once
 def operation_new():
     """Create an operation (camat only)."""
     desa_list = desa_of(db.session, g.user.kecamatan_code)
@@ -270,6 +268,7 @@ def operation_new():
 
 @bp.route("/operations/<int:op_id>/edit", methods=("GET", "POST"))
 @roles_required("camat")
+@once
 def operation_edit(op_id):
     """Change an operation's name, period, desa, targets and step times (camat only)."""
     op = operation_or_404(op_id)
@@ -308,9 +307,7 @@ def _detail(op, import_form=None, import_errors=None, status=200):
     assign_form = AssignForm()
     assign_form.officer.choices = [(u.id, u.full_name) for u in officers]
     assign_form.desa_code.choices = [(d.desa_code, d.desa.name) for d in op.desa]
-    counts = dict(db.session.execute(
-        select(Resident.desa_code, func.count()).where(Resident.operation_id == op.id)
-        .group_by(Resident.desa_code)).all())
+    counts = desa_case_counts(db.session, op)
     return render_template(
         "operation_detail.html", op=op, by_desa=by_desa, assign_form=assign_form,
         action_form=ActionForm(), import_form=import_form or ImportForm(),
@@ -327,6 +324,7 @@ def operation_detail(op_id):
 
 @bp.post("/operations/<int:op_id>/assign")
 @office_login_required
+@once
 def operation_assign(op_id):
     """Assign an officer of the kecamatan to one desa of the operation."""
     op = operation_or_404(op_id)
@@ -357,6 +355,7 @@ def operation_assign(op_id):
 
 @bp.post("/operations/<int:op_id>/unassign/<int:assignment_id>")
 @office_login_required
+@once
 def operation_unassign(op_id, assignment_id):
     """Withdraw an officer from a desa."""
     op = operation_or_404(op_id)

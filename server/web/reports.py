@@ -17,6 +17,9 @@ from ..formatting import mask_nik, tanggal, tanggal_panjang
 from ..models import Wilayah
 from ..operations import filter_residents, get_operation, operations_of
 from ..statistics import (
+    MEASURED_LABEL,
+    OFFICER_LABELS,
+    RECAP_LABELS,
     card_issue_text,
     desa_recap,
     exceptions,
@@ -30,9 +33,11 @@ from . import bp
 from .dashboard import STAGE_NAMES
 
 EXPORT_LIMIT = 20000
-RECAP_HEADER = ["Desa", "Kode desa", "Target", "Belum Ditemukan", "Terdata", "Terverifikasi",
-                "Sudah Rekam", "Diserahkan ke Disdukcapil", "KTP Diambil", "KTP Diserahkan",
-                "Ditolak", "Capaian (%)"]
+RECAP_HEADER = (["Desa", "Kode desa"]
+                + [RECAP_LABELS[key] for key in ("target", "listed", "found", "verified",
+                                                 "recorded", "sent", "collected", "delivered",
+                                                 "rejected")]
+                + ["Capaian (%)"])
 RESIDENT_HEADER = ["No", "Nama", "NIK (disamarkan)", "Desa", "Jenis kelamin", "Tanggal lahir",
                    "Tahap", "Kategori rentan", "Disabilitas", "Diperbarui (WITA)"]
 
@@ -157,15 +162,16 @@ def report_xlsx(op_id):
     recap.column_dimensions["A"].width = 24
 
     officers = book.create_sheet("Per Petugas")
-    append_row(officers, ["Petugas", "Desa tugas", "Terdata", "Terverifikasi", "Ditolak",
-                          "Dijemput", "Sudah Rekam", "KTP Diserahkan"])
+    append_row(officers, ["Petugas", "Desa tugas"] + [
+        OFFICER_LABELS[key] for key in ("found", "verified", "rejected", "picked_up", "recorded",
+                                        "delivered")])
     for o in data["officers"]:
         append_row(officers, [o.name, ", ".join(o.desa), o.found, o.verified, o.rejected,
                               o.picked_up, o.recorded, o.delivered])
 
     sop = book.create_sheet("Waktu SOP")
-    append_row(sop, ["Langkah", "Kegiatan", "Waktu baku (menit)", "Kasus", "Median (menit)",
-                     "Sesuai waktu baku"])
+    append_row(sop, ["Langkah", "Kegiatan", "Waktu baku (menit)", MEASURED_LABEL,
+                     "Median (menit)", "Sesuai waktu baku"])
     for c in data["compliance"]:
         append_row(sop, [c.step, c.label, c.standard, c.count if c.step != 7 else None,
                          None if c.median is None else round(c.median, 1),

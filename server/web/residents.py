@@ -32,6 +32,7 @@ from ..wilayah import desa_of
 from . import bp
 from .common import FIELD_LABELS, gps_text, office_actor, paginate, parse_time, signature_markup
 from .reports import resident_filters
+from .submissions import once
 
 PAGE_SIZE = 50
 LABELS = {"sex": SEX_LABELS, "marital": MARITAL_STATUS_LABELS,
@@ -156,6 +157,7 @@ def _pipeline_evidence(resident, users):
 
 @bp.post("/residents/<resident_id>/reopen")
 @office_login_required
+@once
 def resident_reopen(resident_id):
     """The camat reopens a rejected case (back to Terdata), with an optional note."""
     resident = db.session.get(Resident, resident_id[:36])

@@ -19,6 +19,7 @@ from ..passwords import MAX_LENGTH, password_problem
 from ..wilayah import desa_of
 from . import bp
 from .operations import ActionForm, no_nul
+from .submissions import once
 
 USERNAME = Regexp(r"^[a-z0-9][a-z0-9._-]*$",
                   message="Hanya huruf kecil, angka, titik, garis bawah atau tanda hubung.")
@@ -154,6 +155,7 @@ def users():
 
 @bp.route("/users/new", methods=("GET", "POST"))
 @office_login_required
+@once
 def user_new():
     """Create an account in the kecamatan."""
     form = NewUserForm()
@@ -183,6 +185,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=("GET", "POST"))
 @office_login_required
+@once
 def user_edit(user_id):
     """Change name, role and desa; reset the password; deactivate or reactivate."""
     user = _managed_user(user_id)
@@ -229,6 +232,7 @@ def user_edit(user_id):
 
 @bp.post("/users/<int:user_id>/password")
 @office_login_required
+@once
 def user_password(user_id):
     """Set a new password for the account (the person changes it with the one who set it)."""
     user = _managed_user(user_id)
@@ -266,6 +270,7 @@ def user_password(user_id):
 
 @bp.post("/users/<int:user_id>/deactivate")
 @office_login_required
+@once
 def user_deactivate(user_id):
     """Lock an account: no more logins; its phones' tokens are revoked at once."""
     user = _managed_user(user_id)
@@ -285,6 +290,7 @@ def user_deactivate(user_id):
 
 @bp.post("/users/<int:user_id>/activate")
 @office_login_required
+@once
 def user_activate(user_id):
     """Unlock an account (its old phone tokens stay revoked: the phone logs in again)."""
     user = _managed_user(user_id)
@@ -328,6 +334,7 @@ def _device(client_id):
 
 @bp.route("/devices/<client_id>/revoke", methods=("GET", "POST"))
 @office_login_required
+@once
 def device_revoke(client_id):
     """Confirm, then revoke a device token (a lost or stolen phone)."""
     client, user = _device(client_id)
