@@ -1,5 +1,6 @@
 """Bounds on what a client may send: ids inside the INTEGER columns, page numbers, dates the
-calendar and both databases can hold, text without control characters.
+calendar and both databases can hold, text without control characters (in NFC, without
+invisible format characters).
 
 A value outside these bounds is the client's mistake and is answered with a 4xx (or ignored,
 for a filter); past them the databases or the date arithmetic would raise a server error.
@@ -12,7 +13,12 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 from wtforms.validators import ValidationError
 
 # One rule for stored text, phone and office alike (sync/ owns it: server/ may import sync/).
-from sync.wirefields import MSG_BAD_CHARACTER, bad_character  # noqa: F401  (re-exported)
+from sync.wirefields import (  # noqa: F401  (re-exported)
+    MSG_BAD_CHARACTER,
+    MSG_REQUIRED,
+    bad_character,
+    clean_text,
+)
 
 INT_MAX = 2 ** 31 - 1  # every id column is a 32-bit INTEGER (PostgreSQL refuses more)
 MAX_PAGE = 10_000  # × 100 rows a page at most: far past any kecamatan, far from overflow
@@ -79,11 +85,19 @@ def query_date(name):
 
 
 class PlainText:
-    """WTForms validator: refuse text holding control characters (see bad_character)."""
+    """WTForms validator: the office's text as the phone's is stored (sync.wirefields): in
+    NFC without invisible format characters (field.data is replaced by clean_text), and no
+    control characters (see bad_character). A required field left blank by the cleaning is
+    refused as empty."""
 
     def __init__(self, multiline=False, message=MSG_BAD_CHARACTER):
         self.multiline, self.message = multiline, message
 
     def __call__(self, form, field):
-        if isinstance(field.data, str) and bad_character(field.data, self.multiline):
+        if not isinstance(field.data, str):
+            return
+        field.data = clean_text(field.data)
+        if bad_character(field.data, self.multiline):
             raise ValidationError(self.message)
+        if field.flags.required and not field.data.strip():
+            raise ValidationError(MSG_REQUIRED)

@@ -19,13 +19,13 @@ from sqlalchemy import (
     Integer,
     String,
     exists,
-    func,
     or_,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sync.models import Resident, ResidentEvent, utcnow
+from sync.wirefields import fold
 
 from .bounds import id_value
 from .extensions import db
@@ -204,8 +204,10 @@ def filter_residents(query, kecamatan_code, filters, desa_codes=None):
     operation = id_value(filters.get("operation"))
     if operation is not None:
         query = query.where(Resident.operation_id == operation)
-    q = (filters.get("q") or "").strip()[:80]
+    # The folded name (name_key: case, accents, apostrophes) is searched, not lower(name):
+    # SQLite's lower() only folds ASCII, and "maruf" must find "Ma'ruf" on both databases.
+    q = fold((filters.get("q") or "").strip()[:80])
     if q:
-        like = "%" + q.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        query = query.where(func.lower(Resident.name).like(like, escape="\\"))
+        like = "%" + q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        query = query.where(Resident.name_key.like(like, escape="\\"))
     return query

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
@@ -49,16 +50,48 @@ def bad_character(text: str, multiline: bool = False) -> bool:
     return (_BAD_MULTI_LINE if multiline else _BAD_SINGLE_LINE).search(text) is not None
 
 
+# Invisible format characters (Unicode Cf: zero-width space U+200B, soft hyphen U+00AD, bidi
+# controls U+202A–U+202E and U+2066–U+2069, ZWJ/ZWNJ, BOM …) arrive by copy-paste and make two
+# names that look the same differ; names and notes in Indonesia (Latin script) need none.
+# They go before NFC so that a mark they separated from its letter composes with it.
+def clean_text(text: str) -> str:
+    """Text as stored: without format (Cf) characters, in NFC. The one rule for every text a
+    phone or the office sends (PlainString below, server/bounds.py PlainText)."""
+    if text.isascii():
+        return text  # nothing to drop or compose; most text, kept cheap (1,000 mutations/s)
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFC", text)
+
+
+# Typed for the glottal stop in Ma'ruf, Jum'at: the straight one, the typographic ones phones
+# put in (’ ‘), the backtick, the acute accent and the modifier letters ʼ ʻ.
+APOSTROPHES = "'`\u00b4\u2018\u2019\u02bc\u02bb"
+_NO_APOSTROPHES = str.maketrans("", "", APOSTROPHES)
+
+
+def fold(text: str) -> str:
+    """Text for comparing names and searching: clean_text, case-folded (casefold), accents
+    dropped (NFKD without Mn marks: "Élok" → "elok", "Å" → "a"), no apostrophes
+    ("MA’RUF" → "maruf"), single spaces, trimmed. The same rule is the phone's search
+    (pwa/js/work-lists.js fold) and must stay in step with the frozen copy in migration 0004."""
+    text = clean_text(text).casefold().translate(_NO_APOSTROPHES)
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text)
+                       if unicodedata.category(c) != "Mn").translate(_NO_APOSTROPHES)
+    return " ".join(text.split())
+
+
 class PlainString(fields.String):
-    """A string the databases and the exports can store: no control character (tab and line
-    breaks only when `multiline`), no lone surrogate."""
+    """A string the databases and the exports can store: in NFC without format characters
+    (clean_text), no control character (tab and line breaks only when `multiline`), no lone
+    surrogate."""
 
     def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any) -> None:
         self.multiline = multiline
         super().__init__(*args, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
+        text = clean_text(super()._deserialize(value, attr, data, **kwargs))
         if bad_character(text, self.multiline):
             raise ValidationError(MSG_BAD_CHARACTER)
         return text
@@ -161,8 +194,13 @@ class Phone(fields.String):
         return text
 
 
+# Officers copy a NIK in the groups printed on the card: "6311 0452.0605 0003".
+_NUMBER_SEPARATORS = re.compile(r"[\s.]")
+
+
 class IdentityNumber(PlainString):
-    """NIK or KK as typed; the format is judged by sync.validators (shared vectors), not here."""
+    """NIK or KK as typed without the spaces and dots inside; the format is judged by
+    sync.validators (shared vectors), not here."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -176,7 +214,7 @@ class IdentityNumber(PlainString):
 
     def _deserialize(self, value, attr, data, **kwargs):
         # No validate=: "" loads as None and validators would then run on None.
-        text = super()._deserialize(value, attr, data, **kwargs)
+        text = _NUMBER_SEPARATORS.sub("", super()._deserialize(value, attr, data, **kwargs))
         if len(text) > 32:  # only bounds what is stored; the 16-digit rule is the validator's
             raise self.make_error("too_long")
         return text or None

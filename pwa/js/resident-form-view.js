@@ -5,7 +5,7 @@
  */
 import * as db from "./db.js";
 import { baseVersionOf } from "./outbox-rules.js";
-import { FREE_FIELDS, buildRegistration, buildUpdate, serverFieldMessages, todayIso } from "./resident-form.js";
+import { FREE_FIELDS, buildRegistration, buildUpdate, idNumber, serverFieldMessages, todayIso } from "./resident-form.js";
 import { checkKk, checkNik, messageFor } from "./identity-checks.js";
 import { FIELD_LABELS } from "./labels.js";
 import { ageInYears, eligibilityNote, isoWithOffset } from "./format.js";
@@ -108,8 +108,8 @@ export function runLiveChecks() {
   }
   const v = formValues();
   const opts = { kecamatanCode: kecamatanCode() };
-  const nik = checkNik(v.nik.trim() || null, { sex: v.sex || null, birthDate: v.birth_date || null, ...opts });
-  const kk = checkKk(v.kk_number.trim() || null, opts);
+  const nik = checkNik(idNumber(v.nik), { sex: v.sex || null, birthDate: v.birth_date || null, ...opts });
+  const kk = checkKk(idNumber(v.kk_number), opts);
   showChecks("nik", nik);
   showChecks("kk_number", kk);
   $("age-note").textContent = eligibilityNote(ageInYears(v.birth_date), v.marital_status);

@@ -12,9 +12,13 @@ export const FREE_FIELDS = Object.freeze(["phone", "address", "rt", "rw", "notes
 const REQUIRED = "Wajib diisi.";
 const CHOOSE = "Silakan pilih.";
 
-const squash = (v) => String(v ?? "").trim().split(/\s+/).filter(Boolean).join(" ");
+// As the server stores text (wirefields.py clean_text): no format characters (U+200B, U+00AD…), NFC.
+const clean = (v) => String(v ?? "").replace(/\p{Cf}/gu, "").normalize("NFC");
+const squash = (v) => clean(v).trim().split(/\s+/).filter(Boolean).join(" ");
 // Multi-line notes keep their lines; other text is collapsed to single spaces (as the server does).
-const text = (v) => (String(v ?? "").includes("\n") ? String(v).trim() : squash(v));
+const text = (v) => (clean(v).includes("\n") ? clean(v).trim() : squash(v));
+// A NIK/KK typed in groups ("6311 0452.0605 0003"): spaces and dots dropped.
+export const idNumber = (v) => clean(v).replace(/[\s.]/g, "") || null;
 
 function optionalText(value, max, errors, field) {
   const t = text(value);
@@ -104,8 +108,8 @@ export function buildRegistration(values, { residentId, kecamatanCode, desaCodes
   const marital = choice(values.marital_status, MARITAL_STATUS_LABELS, errors, "marital_status", true);
   if (!fields.address) errors.address = REQUIRED;
 
-  const nik = String(values.nik ?? "").trim() || null;
-  const kk = String(values.kk_number ?? "").trim() || null;
+  const nik = idNumber(values.nik);
+  const kk = idNumber(values.kk_number);
   const nikCheck = checkNik(nik, { sex, birthDate: errors.birth_date ? null : birthDate, kecamatanCode });
   const kkCheck = checkKk(kk, { kecamatanCode });
   const msg = (code) => messageFor(code, { kecamatanCode });

@@ -112,6 +112,9 @@ def fill_every_table(engine, rows=2):
                             row[column.name] = parents[i][target.name]
                     else:
                         row[column.name] = _sample(column, i)
+                if table.name == "residents":
+                    # Derived from the name, as 0.1.0 wrote it: migration 0004 recomputes it.
+                    row["name_key"] = row["name"].casefold()
                 result = connection.execute(table.insert().values(**row))
                 if generated is not None:
                     row[generated.name] = result.inserted_primary_key[0]
