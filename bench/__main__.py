@@ -3,6 +3,9 @@
 Writes bench/results/<UTC time>.json and .md (and latest.json / latest.md). Each figure is
 the median of --reps repetitions (at least 3). Needs Chromium, PostgreSQL and
 ../shared/tools/linkproxy.py, like the test suite; everything runs on 127.0.0.1.
+
+`--smoke` runs every part once with a few records (bench/sizes.py) and writes smoke.json /
+smoke.md instead: it checks that the benchmarks still run (tests/bench/), it measures nothing.
 """
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
 
 from . import browser as B, deliveries, harness, phone, throughput
+from .sizes import FULL, SMOKE, Sizes
 
 RESULTS = harness.REPO / "bench" / "results"
 KB = 1000  # budgets are read in decimal kilobytes (the stricter reading)
@@ -71,7 +77,8 @@ def machine() -> dict:
             "postgresql": pg, "loadavg_start": os.getloadavg()}
 
 
-def run_browser_parts(parts, reps, workdir, log) -> dict:
+def run_browser_parts(parts, sizes: Sizes, workdir, log) -> dict:
+    reps, records = sizes.reps, sizes.link_records
     out = {}
     with sync_playwright() as pw:
         chromium = phone.launch_chromium(pw)
@@ -107,7 +114,7 @@ def run_browser_parts(parts, reps, workdir, log) -> dict:
                     profile = workdir / "cold" / "profile"
                     B.install_profile(pw, server.url, profile)
                     runs = []
-                    for i in range(max(reps, 5)):
+                    for i in range(max(reps, sizes.cold_runs)):
                         runs.append(B.cold_start(pw, server.url, profile))
                         log(f"  cold start run {i + 1}: {runs[-1]['usable_ms']:.0f} ms")
                     assert all(r["served_by_service_worker"] for r in runs)
@@ -120,32 +127,35 @@ def run_browser_parts(parts, reps, workdir, log) -> dict:
                     server.stop()
             if "link_registrations" in parts:
                 out["link_registrations"] = link_runs(
-                    chromium, workdir / "link-reg", reps, log, "registrations",
-                    lambda rep, _setup: B.registration_queue(100, seed=100 + rep), None)
+                    chromium, workdir / "link-reg", sizes, log, "registrations",
+                    lambda rep, _setup: B.registration_queue(records, seed=100 + rep), None)
             if "link_deliveries" in parts:
                 if deliveries.available():
                     out["link_deliveries"] = link_runs(
-                        chromium, workdir / "link-del", reps, log, "deliveries",
-                        deliveries.items_for, deliveries.prepare)
+                        chromium, workdir / "link-del", sizes, log, "deliveries",
+                        deliveries.items_for,
+                        lambda server, rep: deliveries.prepare(server, rep, records))
                 else:
-                    out["link_deliveries"] = {"pending": deliveries.why_pending()}
+                    out["link_deliveries"] = {"pending": deliveries.why_pending(),
+                                              "records": records}
                     log(f"  deliveries pending: {out['link_deliveries']['pending']}")
         finally:
             chromium.close()
     return out
 
 
-def link_runs(chromium, workdir, reps, log, what, make_items, prepare) -> dict:
-    """reps × (fresh server, fresh phone, 100 records over the 2G link)."""
+def link_runs(chromium, workdir, sizes: Sizes, log, what, make_items, prepare) -> dict:
+    """reps × (fresh server, fresh phone, 100 records over the 2G link); make_items(rep,
+    setup) gives (queue function, record count), prepare(server, rep) the setup."""
     runs, envelopes = [], []
-    for rep in range(reps):
+    for rep in range(sizes.reps):
         server = harness.ServerProcess(workdir / f"rep{rep}").prepare().start()
         try:
             setup = prepare(server, rep) if prepare else {}
             queue, n = make_items(rep, setup)
             envelopes.append(B.empty_sync_body(chromium, server))
             result = B.link_sync(chromium, server, workdir / f"rep{rep}", queue, n,
-                                 prepare=setup.get("page"))
+                                 prepare=setup.get("page"), timeout=sizes.link_timeout_s)
             assert result["outbox_left"] == 0, result
             count = server.sql("select count(*) from resident_events where kind = :k",
                                k="registered" if what == "registrations" else "delivered")[0][0]
@@ -224,26 +234,28 @@ def budgets(r: dict) -> list[dict]:
             1000, "ms", v <= 1000)
     if "link_registrations" in r:
         L = r["link_registrations"]
-        row("one registration in a sync batch of 100, gzipped", round(L["per_record_gzip"]),
+        n = L["records"]
+        row(f"one registration in a sync batch of {n}, gzipped", round(L["per_record_gzip"]),
             400, "B", L["per_record_gzip"] <= 400,
             f"alone in a request: {r.get('single', {}).get('request_body_gzip')} B body")
         row("HTTP requests for a sync whose outbox fits one batch", L["sync_requests"], 1,
             "requests", L["sync_requests"] <= 1,
             "all requests on the link: " + ", ".join(
                 f"{k} ×{v}" for k, v in sorted(L["requests_by_route"].items())))
-        row("100 registrations over 50 kbit/s, 800 ms RTT: time", round(L["seconds"], 2), 6,
+        row(f"{n} registrations over 50 kbit/s, 800 ms RTT: time", round(L["seconds"], 2), 6,
             "s", L["seconds"] <= 6)
-        row("100 registrations over 50 kbit/s, 800 ms RTT: bytes up", L["bytes_up"], 25 * KB,
+        row(f"{n} registrations over 50 kbit/s, 800 ms RTT: bytes up", L["bytes_up"], 25 * KB,
             "B", L["bytes_up"] <= 25 * KB, f"down: {L['bytes_down']:,} B")
     if "link_deliveries" in r:
         L = r["link_deliveries"]
+        n = L["records"]
         if "pending" in L:
             row("one delivery with signature, gzipped", None, 1500, "B", None, L["pending"])
-            row("100 signed deliveries over that link", None, 20, "s", None, L["pending"])
+            row(f"{n} signed deliveries over that link", None, 20, "s", None, L["pending"])
         else:
             row("one delivery with signature, gzipped", round(L["per_record_gzip"]), 1500, "B",
                 L["per_record_gzip"] <= 1500)
-            row("100 signed deliveries over that link: time", round(L["seconds"], 2), 20, "s",
+            row(f"{n} signed deliveries over that link: time", round(L["seconds"], 2), 20, "s",
                 L["seconds"] <= 20,
                 f"up {L['bytes_up']:,} B, down {L['bytes_down']:,} B, {L['sync_requests']} sync "
                 f"request(s)")
@@ -251,7 +263,8 @@ def budgets(r: dict) -> list[dict]:
         for backend in ("sqlite", "postgresql"):
             t = r["throughput"][backend]
             budget = 1 if backend == "sqlite" else None
-            row(f"server: 1,000 mutations applied, {backend} (HTTP, 2 requests)",
+            row(f"server: {t['mutations']:,} mutations applied, {backend} "
+                f"(HTTP, {t['requests']} requests)",
                 round(t["http_s"], 3), budget, "s",
                 None if budget is None else t["http_s"] <= budget,
                 f"engine alone: {t['engine_s']:.3f} s")
@@ -264,6 +277,9 @@ def markdown(result: dict) -> str:
              f"{m['os']}; Python {m['python']}, {m['chromium']}, PostgreSQL {m['postgresql']}; "
              f"load average {m['loadavg_start'][0]:.2f} at start, "
              f"{m['loadavg_end'][0]:.2f} at end. Medians of {result['reps']} runs.", "",
+             *(["**Smoke run** (`--smoke`: every part once, a few records): it checks that "
+                "the benchmarks run; these figures are not measurements.", ""]
+               if result.get("smoke") else []),
              "| what | measured | budget | met |", "|---|---|---|---|"]
     for row in result["budgets"]:
         value = "pending" if row["value"] is None else f"{row['value']:,} {row['unit']}"
@@ -276,13 +292,22 @@ def markdown(result: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reps", type=int, default=3, help="repetitions per figure (≥ 3)")
+    ap.add_argument("--reps", type=int, help=f"repetitions per figure (≥ 3, default {FULL.reps})")
     ap.add_argument("--only", default=",".join(PARTS),
                     help=f"comma-separated parts: {', '.join(PARTS)}")
     ap.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
+    ap.add_argument("--smoke", action="store_true",
+                    help="every part once with a few records, to check that it runs (writes "
+                         "smoke.json and smoke.md; budgets are not judged)")
     args = ap.parse_args(argv)
-    if args.reps < 3:
-        ap.error("--reps must be at least 3 (figures are medians)")
+    if args.smoke:
+        if args.reps is not None:
+            ap.error("--smoke runs every part once: leave out --reps")
+        sizes = SMOKE
+    else:
+        sizes = replace(FULL, reps=FULL.reps if args.reps is None else args.reps)
+        if sizes.reps < 3:
+            ap.error("--reps must be at least 3 (figures are medians)")
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -293,17 +318,25 @@ def main(argv=None) -> int:
     def log(text):
         print(text, flush=True)
 
+    def terminated(signum, _frame):
+        # SIGTERM (a test's time limit, a CI cancel) unwinds like an error: the finally
+        # blocks stop the servers (own sessions), link emulators and Chromium.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
     started = time.monotonic()
     result = {"started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "reps": args.reps, "machine": machine()}
+              "parts": parts, "reps": sizes.reps, "smoke": sizes.smoke, "sizes": asdict(sizes),
+              "machine": machine()}
     workdir = Path(tempfile.mkdtemp(prefix="cah-bench-"))
     try:
-        log(f"CAH benchmarks ({', '.join(parts)}), {args.reps} runs each; work in {workdir}")
-        result.update(run_browser_parts(parts, args.reps, workdir, log))
+        log(f"CAH benchmarks ({', '.join(parts)}), {sizes.reps} runs each"
+            f"{' (smoke run: a few records per part)' if sizes.smoke else ''}; work in {workdir}")
+        result.update(run_browser_parts(parts, sizes, workdir, log))
         if "link_registrations" in parts:
-            result["single"] = single_record(args.reps, workdir, log)
+            result["single"] = single_record(sizes.reps, workdir, log)
         if "throughput" in parts:
-            result["throughput"] = throughput.run(workdir, args.reps, log)
+            result["throughput"] = throughput.run(workdir, sizes, log)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     result["machine"]["loadavg_end"] = os.getloadavg()
@@ -313,14 +346,17 @@ def main(argv=None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = result["finished_at"].replace(":", "").replace("+0000", "Z")
+    # a smoke run never takes the place of measured results
+    names = ["smoke"] if sizes.smoke else [stamp, "latest"]
     table = markdown(result)
-    for name in (f"{stamp}.json", "latest.json"):
-        (args.out / name).write_text(json.dumps(result, indent=1, default=str) + "\n")
-    for name in (f"{stamp}.md", "latest.md"):
-        (args.out / name).write_text(table)
+    for name in names:
+        (args.out / f"{name}.json").write_text(json.dumps(result, indent=1, default=str) + "\n")
+        (args.out / f"{name}.md").write_text(table)
     print()
     print(table)
-    print(f"written: {args.out / (stamp + '.json')} and .md ({result['duration_s']} s)")
+    print(f"written: {args.out / (names[0] + '.json')} and .md ({result['duration_s']} s)")
+    if sizes.smoke:
+        return 0  # it ran; speed is for the full run
     return 0 if all(r["met"] is not False for r in result["budgets"]) else 1
 
 

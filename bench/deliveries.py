@@ -1,4 +1,4 @@
-"""100 signed deliveries by the real phone app (issue 3's deliver_card).
+"""100 signed deliveries by the real phone app (issue 3's deliver_card); a smoke run: a few.
 
 The cases are brought to `card_collected` on the server first, by another device of the same
 officer (register, verify, record, hand over in one batch, collect); the phone then pulls them,
@@ -7,13 +7,15 @@ and simplification (signature-pad.js), the format-1 codec (signature-codec.js) a
 """
 from __future__ import annotations
 
+import time
 import uuid
 
 from sync.mutations import MUTATORS
 
 from . import data, harness, phone
+from .sizes import FULL
 
-N = 100
+N = FULL.link_records
 AT = "2026-11-28T08:00:00+08:00"
 
 
@@ -34,10 +36,10 @@ def available() -> bool:
     return why_pending() is None
 
 
-def prepare(server: harness.ServerProcess, rep: int) -> dict:
-    """N cases at card_collected for "petugas"; returns the setup for link_runs."""
+def prepare(server: harness.ServerProcess, rep: int, n: int = N) -> dict:
+    """n cases at card_collected for "petugas"; returns the setup for link_runs."""
     office = phone.RawPhone.login(server.port, "petugas", label="HP kantor")
-    regs = data.registrations(N, seed=700 + rep)
+    regs = data.registrations(n, seed=700 + rep)
     ids = [a["resident_id"] for a in regs]
     for args in regs:
         office.queue("register_resident", args)
@@ -54,25 +56,25 @@ def prepare(server: harness.ServerProcess, rep: int) -> dict:
     office.queue("record_collection", {"batch_id": batch, "collected_at": AT, "items": [
         {"resident_id": rid, "outcome": "collected", "reason": None, "reason_text": None}
         for rid in ids]})
-    office.sync_until_empty(deadline=__import__("time").monotonic() + 60)
+    office.sync_until_empty(deadline=time.monotonic() + 60)
     bad = {i: r for i, r in office.results.items() if r["status"] != "applied"}
     assert not bad, list(bad.values())[:3]
     stages = server.sql("select stage, count(*) from residents group by stage")
-    assert stages == [("card_collected", N)], stages
-    return {"resident_ids": ids, "page": _wait_for_cases}
+    assert stages == [("card_collected", n)], stages
+    return {"resident_ids": ids, "page": lambda page: _wait_for_cases(page, n)}
 
 
-def _wait_for_cases(page) -> None:
-    """The phone's first sync after login brought the N cases."""
+def _wait_for_cases(page, n: int) -> None:
+    """The phone's first sync after login brought the n cases."""
     for _ in range(300):
         count = page.evaluate("""async () => {
           const db = await import('/app/js/db.js');
           return (await db.listResidents()).length;
         }""")
-        if count >= N:
+        if count >= n:
             return
         page.wait_for_timeout(100)
-    raise TimeoutError(f"the phone holds {count} of {N} cases")
+    raise TimeoutError(f"the phone holds {count} of {n} cases")
 
 
 _QUEUE_DELIVERIES_JS = """async ([plan, pad]) => {
@@ -113,6 +115,6 @@ def queue(page, plan) -> int:
 
 
 def items_for(rep: int, setup: dict):
-    """A queue function for link_sync: the officer's N deliveries."""
+    """A queue function for link_sync: the officer's deliveries, one per prepared case."""
     plan = data.delivery_plan(setup["resident_ids"], seed=900 + rep)
     return lambda page: queue(page, plan), len(plan)

@@ -1,13 +1,14 @@
-"""Server throughput: 1,000 mutations applied, on SQLite and on PostgreSQL.
+"""Server throughput: 1,000 mutations applied, on SQLite and on PostgreSQL (a smoke run:
+a few, in two requests too; see bench/sizes.py).
 
 Two figures per database:
 * engine: `process_sync` in this process (two requests of 500 registrations, each committed),
   on a database that already holds the cases of earlier runs;
-Both pull as a phone does: from its cursor (the change sequence before the run), one page of
-up to 200 cases (its own new ones) per answer.
 * http: the same 1,000 through a real gunicorn server (`pakkedes serve`, 2 workers), two gzip
   POSTs of 500 from a raw client on 127.0.0.1, timed from the first byte sent to the last
   byte of the second answer.
+Both pull as a phone does: from its cursor (the change sequence before the run), one page of
+up to 200 cases (its own new ones) per answer.
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ from sync.engine import process_sync
 from sync.models import Client, Resident
 
 from . import data, harness, phone
+from .sizes import FULL, Sizes
 
-BATCH = 500
+BATCH = FULL.throughput_batch
 
 
 def _actor(user_id: int, desa):
@@ -35,8 +37,9 @@ def _actor(user_id: int, desa):
                      kecamatan_code="631104", desa_codes=frozenset(desa))
 
 
-def _engine_run(url: str, seed: int, n: int = 1000) -> float:
-    """Seconds to apply n registrations through process_sync (commits included)."""
+def _engine_run(url: str, seed: int, n: int = 1000, batch: int = BATCH) -> float:
+    """Seconds to apply n registrations through process_sync, `batch` per request (commits
+    included)."""
     engine = create_engine(url)
     try:
         with Session(engine) as session:
@@ -51,9 +54,9 @@ def _engine_run(url: str, seed: int, n: int = 1000) -> float:
                          .scalar())
             regs = data.registrations(n, seed=seed)
             bodies = []
-            for start in range(0, n, BATCH):
+            for start in range(0, n, batch):
                 mutations = [data.mutation(start + i + 1, "register_resident", args)
-                             for i, args in enumerate(regs[start:start + BATCH])]
+                             for i, args in enumerate(regs[start:start + batch])]
                 bodies.append({"protocol": 1, "client_id": client.client_id,
                                "app_version": "bench", "cursor": cursor, "mutations": mutations,
                                "sent_at": datetime.now(timezone.utc).isoformat()})
@@ -68,8 +71,10 @@ def _engine_run(url: str, seed: int, n: int = 1000) -> float:
         engine.dispose()
 
 
-def _http_run(server: harness.ServerProcess, seed: int, n: int = 1000) -> tuple[float, int]:
-    """Seconds for n registrations as two gzip POSTs (answers read); returns (s, bytes up)."""
+def _http_run(server: harness.ServerProcess, seed: int, n: int = 1000,
+              batch: int = BATCH) -> tuple[float, int]:
+    """Seconds for n registrations as gzip POSTs of `batch` (answers read); returns
+    (s, bytes up). Raises AssertionError unless every registration was applied."""
     device = phone.RawPhone.login(server.port, label="bench")
     for args in data.registrations(n, seed=seed):
         device.queue("register_resident", args)
@@ -77,14 +82,18 @@ def _http_run(server: harness.ServerProcess, seed: int, n: int = 1000) -> tuple[
     sent = 0
     t0 = time.perf_counter()
     while device.outbox:
-        outcome = device.sync_once(BATCH)
+        outcome = device.sync_once(batch)
         assert outcome.status == 200, (outcome.status, outcome.error, outcome.data)
         sent += outcome.request_bytes
-    return time.perf_counter() - t0, sent
+    seconds = time.perf_counter() - t0
+    applied = sum(r["status"] == "applied" for r in device.results.values())
+    assert applied == n, f"{applied} of {n} registrations applied"
+    return seconds, sent
 
 
-def run(workdir: Path, reps: int = 3, log=print) -> dict:
-    """The throughput figures for SQLite and PostgreSQL (median of `reps`)."""
+def run(workdir: Path, sizes: Sizes = FULL, log=print) -> dict:
+    """The throughput figures for SQLite and PostgreSQL (median of `sizes.reps`)."""
+    n, batch, reps = sizes.throughput_mutations, sizes.throughput_batch, sizes.reps
     out = {}
     for backend in ("sqlite", "postgresql"):
         wd = workdir / f"throughput-{backend}"
@@ -93,23 +102,23 @@ def run(workdir: Path, reps: int = 3, log=print) -> dict:
         try:
             wd.mkdir(parents=True, exist_ok=True)
             server = harness.ServerProcess(wd, url, workers=2).prepare()
-            _engine_run(url, seed=999)  # warm-up: imports, caches, 1,000 cases already there
+            _engine_run(url, seed=999, n=n, batch=batch)  # warm-up: imports, caches, n cases
             engine_s = []
             for i in range(reps):
-                engine_s.append(_engine_run(url, seed=1000 + i))
+                engine_s.append(_engine_run(url, seed=1000 + i, n=n, batch=batch))
                 log(f"  throughput {backend} engine run {i + 1}: {engine_s[-1]:.3f} s")
             server.start()
             try:
-                _http_run(server, seed=1999)  # warm-up of the workers
+                _http_run(server, seed=1999, n=n, batch=batch)  # warm-up of the workers
                 http_s, up = [], 0
                 for i in range(reps):
-                    seconds, up = _http_run(server, seed=2000 + i)
+                    seconds, up = _http_run(server, seed=2000 + i, n=n, batch=batch)
                     http_s.append(seconds)
                     log(f"  throughput {backend} http run {i + 1}: {seconds:.3f} s")
             finally:
                 server.stop()
             out[backend] = {
-                "mutations": 1000, "requests": 1000 // BATCH,
+                "mutations": n, "requests": -(-n // batch),
                 "engine_s": statistics.median(engine_s), "engine_runs_s": engine_s,
                 "http_s": statistics.median(http_s), "http_runs_s": http_s,
                 "http_bytes_up": up,

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from .changeseq import RequestSeqs, request_seqs
 from .context import MutationContext, SyncActor
 from .errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
 from .identity import database_id
@@ -173,19 +174,23 @@ def _apply_mutations(
     store = RejectionStore()
     results: list[dict[str, Any]] = []
     processed = False
-    for mutation in sorted(mutations, key=lambda m: m["id"]):
-        mid = mutation["id"]
-        if mid <= last:
-            results.append(_duplicate_result(mid, earlier.get(mid)))
-            continue
-        if mid > last + 1:
-            if not processed:
-                session.flush()  # the clock fields are kept; the caller commits and answers 409
-                raise MutationGap(last)
-            break  # answer what was processed; the phone resends the rest and then gets 409
-        results.append(_apply_one(session, actor, client, mutation, now, store))
-        last = mid
-        processed = True
+    # One reservation of change sequence numbers for the request instead of one UPDATE per
+    # mutation (sync/changeseq.py): the same numbers, the same lock, fewer round trips.
+    with request_seqs(session, sum(1 for m in mutations if m["id"] > last)) as seqs:
+        for mutation in sorted(mutations, key=lambda m: m["id"]):
+            mid = mutation["id"]
+            if mid <= last:
+                results.append(_duplicate_result(mid, earlier.get(mid)))
+                continue
+            if mid > last + 1:
+                if not processed:
+                    session.flush()  # the clock fields are kept; the caller commits and answers 409
+                    raise MutationGap(last)
+                break  # answer what was processed; the phone resends the rest and then gets 409
+            results.append(_apply_one(session, actor, client, mutation, now, store, seqs))
+            last = mid
+            processed = True
+        seqs.give_back()
     # Set once, not per mutation: each SAVEPOINT flushes first, and a per-mutation value
     # would cost an UPDATE of the client row per mutation. An exception escaping this loop
     # makes the caller roll back everything anyway.
@@ -195,9 +200,10 @@ def _apply_mutations(
 
 def _apply_one(
     session: Session, actor: SyncActor, client: Client, mutation: dict, now: datetime,
-    store: RejectionStore,
+    store: RejectionStore, seqs: RequestSeqs,
 ) -> dict[str, Any]:
     mid = mutation["id"]
+    mark = seqs.mark()
     try:
         origin = _origin(session, actor, client, mutation.get("origin"))
         if origin is not None and _processed_before(session, actor, origin):
@@ -211,10 +217,12 @@ def _apply_one(
             mutator = MUTATORS[mutation["name"]]
             mutator.handler(ctx, mutator.load(mutation["args"]))
     except NothingToChange:
-        pass  # rolled back: also gives back a change_seq taken for nothing
+        seqs.restore(mark)  # rolled back: also gives back a change_seq taken for nothing
     except Rejection as rejection:
+        seqs.restore(mark)
         return _reject(session, actor, client, mutation, now, store, rejection)
     except Exception as exc:
+        seqs.restore(mark)
         if is_database_outage(exc):
             raise  # nothing of the request may count as applied: the caller answers 503
         # Any other fault belongs to this mutation alone: refusing it lets the rest of the

@@ -8,7 +8,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from .changeseq import allocate_change_seq
 from .context import MSG_DESA_NOT_ASSIGNED, MutationContext
@@ -17,6 +28,7 @@ from .records import MSG_VALIDATION, NothingToChange, Rejection, get_resident
 from .schemas import FREE_FIELDS, flatten_errors
 from .stages import INITIAL_STAGE
 from .validators import check_kk, check_nik, message
+from .wirefields import clean_text, fold
 
 MSG_RESIDENT_EXISTS = (
     "ID data warga ini sudah dipakai untuk data warga lain di server. "
@@ -27,8 +39,10 @@ MSG_FUTURE_BIRTH = "Tanggal lahir tidak boleh di masa depan."
 NIK_ELSEWHERE = "nik_registered_elsewhere"
 
 def name_key(name: str) -> str:
-    """Key for the possible-duplicate check: case- and space-insensitive."""
-    return " ".join(name.casefold().split())
+    """Key for the possible-duplicate check and the office's name search: the name folded
+    (wirefields.fold: case, accents, apostrophes, invisible characters, spaces), at most
+    100 characters (the column; folding "ß" → "ss" may lengthen a name)."""
+    return fold(name)[:100]
 
 
 def wire_form(data: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +60,7 @@ def wire_form(data: dict[str, Any]) -> dict[str, Any]:
 # Residents go in with a Core INSERT (events and conflicts too, see records.Author): faster
 # than the ORM, which matters for the 1,000 mutations/s budget.
 _INSERT_RESIDENT = Resident.__table__.insert()
+_INSERT_EVENT = ResidentEvent.__table__.insert()
 
 
 def _record_event(ctx: MutationContext, resident_id: str, kind: str, payload: dict) -> None:
@@ -91,8 +106,43 @@ _SAME_NAME = (select(_R.c.resident_id).where(*_SAME_PERSON)
 # Two different NIKs mean two people: with a NIK, the name rule only finds rows without one.
 _SAME_NAME_NO_NIK = (select(_R.c.resident_id).where(*_SAME_PERSON, _R.c.nik.is_(None))
                      .order_by(*_OLDEST).limit(MAX_DUPLICATE_LINKS))
-_EXISTS = select(_R.c.stage, _R.c.merged_into, _R.c.desa_code).where(
-    _R.c.resident_id == bindparam("rid"))
+
+
+def _tagged(tag: int, query, same_kecamatan=None, exists: bool = False):
+    """One branch of _LOOKUP: (tag, resident_id, created_at, stage, merged_into, desa_code,
+    same_kecamatan), kept as a subquery so that its ORDER BY … LIMIT holds inside the UNION."""
+    sub = query.subquery()
+    return select(
+        literal_column(str(tag), Integer).label("tag"), sub.c.resident_id, sub.c.created_at,
+        sub.c.stage if exists else cast(null(), String).label("stage"),
+        sub.c.merged_into if exists else cast(null(), String).label("merged_into"),
+        sub.c.desa_code if exists else cast(null(), String).label("desa_code"),
+        sub.c.same_kecamatan if same_kecamatan is not None
+        else cast(null(), Boolean).label("same_kecamatan"),
+    )
+
+
+_TAG_EXISTS, _TAG_NIK, _TAG_NAME = 0, 1, 2
+
+
+def _lookup(with_nik: bool):
+    # The row under the id, _SAME_NIK and the name rule in one round trip (three statements
+    # one after the other before): each branch is the statement it replaces, tagged.
+    exists = select(_R.c.resident_id, _R.c.created_at, _R.c.stage, _R.c.merged_into,
+                    _R.c.desa_code).where(_R.c.resident_id == bindparam("rid"))
+    same_name = _SAME_NAME_NO_NIK if with_nik else _SAME_NAME
+    branches = union_all(
+        _tagged(_TAG_EXISTS, exists, exists=True),
+        *([_tagged(_TAG_NIK, _SAME_NIK.add_columns(_R.c.created_at), same_kecamatan=True)]
+          if with_nik else []),
+        _tagged(_TAG_NAME, same_name.add_columns(_R.c.created_at)),
+    ).subquery()
+    return select(branches).order_by(branches.c.tag, branches.c.created_at,
+                                     branches.c.resident_id)
+
+
+_LOOKUP_WITH_NIK = _lookup(with_nik=True)
+_LOOKUP_WITHOUT_NIK = _lookup(with_nik=False)
 _E = ResidentEvent.__table__
 _FIRST_REGISTRATION = (
     select(_E.c.payload)
@@ -141,20 +191,20 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
     seq = allocate_change_seq(session)
     rid = data["resident_id"]
     connection = session.connection()
-    existing = connection.execute(_EXISTS, {"rid": rid}).first()
+    row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
+    row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
+               updated_at=ctx.now, change_seq=seq)
+    existing, nik_rows, name_rows = _look_up(connection, row)
     if existing is not None and existing.desa_code[:6] != ctx.actor.kecamatan_code:
         # The id is taken, which is all this officer may learn: not whose, not where.
         raise Rejection("resident_exists", MSG_RESIDENT_EXISTS, {"resident_id": MSG_RESIDENT_EXISTS})
     if existing is not None and (existing.stage != "listed" or existing.merged_into):
         first = connection.execute(_FIRST_REGISTRATION, {"rid": rid}).scalar()
-        if first is not None and first.get("args") == wire:
+        if first is not None and _as_cleaned(first.get("args")) == wire:
             raise NothingToChange()  # the same registration re-sent (e.g. reinstalled app)
         raise Rejection("resident_exists", MSG_RESIDENT_EXISTS, {"resident_id": MSG_RESIDENT_EXISTS})
 
-    row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
-    row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
-               updated_at=ctx.now, change_seq=seq)
-    duplicates, elsewhere = possible_duplicates(connection, row)  # before the insert
+    duplicates, elsewhere = _duplicates(nik_rows, name_rows)  # read before the insert
     if elsewhere:
         warnings = row["warnings"] = [*warnings, NIK_ELSEWHERE]
     if existing is None:
@@ -165,14 +215,46 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
             created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client_id,
             created_at=ctx.now,
         )
-        connection.execute(_INSERT_RESIDENT, row)
+        _insert_registered(ctx, connection, row, {"args": wire, "warnings": warnings})
     else:
         _fill_listed(ctx, row)
-    _record_event(ctx, rid, "registered", {"args": wire, "warnings": warnings})
+        _record_event(ctx, rid, "registered", {"args": wire, "warnings": warnings})
     for other, reason in sorted(duplicates.items()):
         _record_conflict(ctx, "possible_duplicate", rid, row["desa_code"], other_resident_id=other,
                          details={"reason": reason, "client_id": ctx.client_id,
                                   "user_id": ctx.actor.user_id, "mutation_id": ctx.mutation_id})
+
+
+_INSERTED_COLUMNS = frozenset((
+    "resident_id", "desa_code", "name", "nik", "kk_number", "sex", "birth_place", "birth_date",
+    "marital_status", "address", "rt", "rw", "phone", "vulnerable_category", "disability",
+    "notes", "name_key", "stage", "warnings", "updated_at", "change_seq", "version",
+    "field_versions", "operation_id", "created_by_user_id", "created_by_client_id",
+    "created_at",
+))
+_EVENT_COLUMNS = ("resident_id", "kind", "user_id", "client_id", "mutation_id", "device_at",
+                  "server_at", "payload")
+# PostgreSQL only: the new case and its "registered" event in one statement (one round trip
+# instead of two). The event's foreign key is checked at the end of the statement, when the
+# row of the CTE exists.
+_INSERT_RESIDENT_WITH_EVENT = ResidentEvent.__table__.insert().values(
+    {c: bindparam(f"e_{c}", type_=_E.c[c].type) for c in _EVENT_COLUMNS}
+).add_cte(_R.insert().values(
+    {c: bindparam(f"r_{c}", type_=_R.c[c].type) for c in sorted(_INSERTED_COLUMNS)}
+).cte("new_resident"))
+
+
+def _insert_registered(ctx: MutationContext, connection, row: dict[str, Any],
+                       payload: dict[str, Any]) -> None:
+    """INSERT the new case `row` and its "registered" event."""
+    event = ctx.author.event_row(row["resident_id"], "registered", payload)
+    if connection.dialect.name == "postgresql" and row.keys() == _INSERTED_COLUMNS:
+        params = {f"r_{key}": value for key, value in row.items()}
+        params.update({f"e_{key}": value for key, value in event.items()})
+        connection.execute(_INSERT_RESIDENT_WITH_EVENT, params)
+        return
+    connection.execute(_INSERT_RESIDENT, row)
+    connection.execute(_INSERT_EVENT, event)
 
 
 def _fill_listed(ctx: MutationContext, row: dict[str, Any]) -> None:
@@ -195,6 +277,15 @@ _RESIDENT_ARG_FIELDS = (
 )
 
 
+def _as_cleaned(args: Any) -> Any:
+    """Stored registration args with their text as input is cleaned today: a registration
+    stored before names were cleaned (NFC, no invisible characters) still matches its resend."""
+    if not isinstance(args, dict):
+        return args
+    return {key: clean_text(value) if isinstance(value, str) else value
+            for key, value in args.items()}
+
+
 def possible_duplicates(connection, row: dict[str, Any]) -> tuple[dict[str, str], bool]:
     """Other residents of the same kecamatan that may be this person, and whether the NIK is
     held by a live case of another kecamatan: ({resident_id: reason}, nik_elsewhere).
@@ -204,20 +295,45 @@ def possible_duplicates(connection, row: dict[str, Any]) -> tuple[dict[str, str]
     the oldest cases first.
     """
     # Prebuilt Core statements: this runs for every registration (budget: 1,000/s).
-    params = {"rid": row["resident_id"], "nik": row["nik"], "desa": row["desa_code"],
-              "born": row["birth_date"], "key": row["name_key"],
-              "kecamatan": row["desa_code"][:6]}
+    params = _lookup_params(row)
+    nik_rows = list(connection.execute(_SAME_NIK, params)) if row["nik"] else []
+    name_rows = connection.execute(_SAME_NAME_NO_NIK if row["nik"] else _SAME_NAME,
+                                   params).scalars().all()
+    return _duplicates(nik_rows, name_rows)
+
+
+def _lookup_params(row: dict[str, Any]) -> dict[str, Any]:
+    return {"rid": row["resident_id"], "nik": row["nik"], "desa": row["desa_code"],
+            "born": row["birth_date"], "key": row["name_key"],
+            "kecamatan": row["desa_code"][:6]}
+
+
+def _look_up(connection, row: dict[str, Any]):
+    """What register_resident reads, in one statement: (the row under this resident_id or
+    None, [(same-NIK resident_id, same_kecamatan)], [same-person resident_ids]), each list
+    as possible_duplicates reads it."""
+    statement = _LOOKUP_WITH_NIK if row["nik"] else _LOOKUP_WITHOUT_NIK
+    existing, nik_rows, name_rows = None, [], []
+    for found in connection.execute(statement, _lookup_params(row)):
+        if found.tag == _TAG_EXISTS:
+            existing = found
+        elif found.tag == _TAG_NIK:
+            nik_rows.append((found.resident_id, found.same_kecamatan))
+        else:
+            name_rows.append(found.resident_id)
+    return existing, nik_rows, name_rows
+
+
+def _duplicates(nik_rows, name_rows) -> tuple[dict[str, str], bool]:
     found: dict[str, str] = {}
     elsewhere = False
-    if row["nik"]:
-        for other, same_kecamatan in connection.execute(_SAME_NIK, params):
-            if same_kecamatan:
-                if len(found) < MAX_DUPLICATE_LINKS:
-                    found[other] = "same_nik"
-            else:
-                elsewhere = True  # the id goes no further than this line
-    for other in connection.execute(_SAME_NAME_NO_NIK if row["nik"] else _SAME_NAME,
-                                    params).scalars():
+    for other, same_kecamatan in nik_rows:
+        if same_kecamatan:
+            if len(found) < MAX_DUPLICATE_LINKS:
+                found[other] = "same_nik"
+        else:
+            elsewhere = True  # the id goes no further than this line
+    for other in name_rows:
         found.setdefault(other, "same_name_birth_date_desa")
     return found, elsewhere
 

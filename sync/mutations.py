@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
 from .context import MutationContext
 from .handlers_delivery import deliver_card, handover_batch, record_collection
@@ -24,7 +24,7 @@ from .handlers_pipeline import (
     verify_resident,
 )
 from .handlers_registration import register_resident, update_field_errors, update_resident
-from .records import MSG_VALIDATION, Rejection
+from .records import load_args
 from .schemas import RegisterResidentArgsSchema, UpdateResidentArgsSchema
 from .schemas_pipeline import (
     CancelPickupArgsSchema,
@@ -62,11 +62,7 @@ class Mutator:
 
     def load(self, args: Any) -> dict[str, Any]:
         """The args as the handler gets them; raises Rejection("validation_error", …)."""
-        try:
-            return self._schema.load(args)
-        except ValidationError as exc:
-            raise Rejection("validation_error", MSG_VALIDATION,
-                            self.field_errors(exc.messages)) from None
+        return load_args(self._schema, args, self.field_errors)
 
 
 MUTATORS: Mapping[str, Mutator] = MappingProxyType({

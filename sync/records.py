@@ -40,12 +40,14 @@ class NothingToChange(Exception):
     """Accepted without a write: an identical re-send or a change that changes nothing."""
 
 
-def load_args(schema: Schema, args: Any) -> dict[str, Any]:
-    """Load args with a marshmallow schema; a failure is a validation_error rejection."""
+def load_args(schema: Schema, args: Any,
+              field_errors: Callable[[dict], dict[str, str]] = flatten_errors) -> dict[str, Any]:
+    """Load args with a marshmallow schema instance; a failure is a validation_error rejection
+    whose fields are field_errors(messages) (default: dotted paths). Phone and office share it."""
     try:
         return schema.load(args)
     except ValidationError as exc:
-        raise Rejection("validation_error", MSG_VALIDATION, flatten_errors(exc.messages)) from None
+        raise Rejection("validation_error", MSG_VALIDATION, field_errors(exc.messages)) from None
 
 
 # Events and conflicts go in with Core INSERTs, in the order written: the ORM unit of work
@@ -68,11 +70,15 @@ class Author:
 
     def event(self, resident_id: str, kind: str, payload: dict[str, Any]) -> None:
         """Append one event to a case's history."""
-        self.session.connection().execute(_INSERT_EVENT, {
+        self.session.connection().execute(_INSERT_EVENT, self.event_row(resident_id, kind, payload))
+
+    def event_row(self, resident_id: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The resident_events row `event` inserts (for a caller that inserts it itself)."""
+        return {
             "resident_id": resident_id, "kind": kind, "user_id": self.user_id,
             "client_id": self.client_id, "mutation_id": self.mutation_id,
             "device_at": self.device_at, "server_at": self.now, "payload": payload,
-        })
+        }
 
     def conflict(self, kind: str, resident_id: str, desa_code: str, details: dict[str, Any],
                  other_resident_id: str | None = None, field: str | None = None) -> None:

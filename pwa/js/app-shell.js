@@ -109,13 +109,11 @@ export async function loadData() {
 const changes = new EventTarget();
 /** Call fn after every change notice (a screen redraws what it shows of the data). */
 export const onChanged = (fn) => changes.addEventListener("changed", () => fn());
-/** Tell every screen that the state changed. */
-export const notifyChanged = () => changes.dispatchEvent(new Event("changed"));
 
-/** Reload the data, then tell every screen. */
+/** Reload the data, then tell every screen (the change notice). */
 export async function refresh() {
   await loadData();
-  notifyChanged();
+  changes.dispatchEvent(new Event("changed"));
 }
 
 /** Navigate to a hash route (runs the router again when the hash is already there). */

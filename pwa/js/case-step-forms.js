@@ -14,6 +14,7 @@ import {
 } from "./labels.js";
 import { ageInYears, eligibilityNote, formatDate } from "./format.js";
 import { sortRecords } from "./work-lists.js";
+import { offered } from "./pipeline.js";
 import {
   clearErrors, current, defineForm, nameOf, openForm, photoField, save, showErrors, whoLine,
 } from "./case-form-kit.js";
@@ -38,7 +39,6 @@ function openVerify(residentId, rejected = null) {
   kkPhoto.reset(a?.kk_photo || null);
 }
 
-/** Save a verification. */
 async function submitVerify(event) {
   event.preventDefault();
   if (current?.kind !== "verify") return;
@@ -52,7 +52,6 @@ async function submitVerify(event) {
   await save("verify", "verify_resident", built.args, photo.attachments, nameOf(current.residentId));
 }
 
-/** The rejection form. */
 function openReject(residentId, rejected = null) {
   if (!record(residentId)) return go("#/");
   openForm("reject", { residentId, rid: rejected?.rid ?? null, rejected });
@@ -61,7 +60,6 @@ function openReject(residentId, rejected = null) {
   $("r-reason_text").value = rejected?.args?.reason_text || "";
 }
 
-/** Save a rejection. */
 async function submitReject(event) {
   event.preventDefault();
   if (current?.kind !== "reject") return;
@@ -85,9 +83,9 @@ function checklist(listId, prefix, records, checkedIds) {
 
 const checkedIn = (listId) => [...$(listId).querySelectorAll('input[type="checkbox"]:checked')].map((c) => c.value);
 
-function candidates(stage, extraIds = []) {
+function candidates(name, extraIds = []) {
   const extra = new Set(extraIds);
-  return sortRecords(state.residents.filter((r) => r.view.stage === stage || extra.has(r.resident_id)));
+  return sortRecords(state.residents.filter((r) => offered(name, r.view.stage) || extra.has(r.resident_id)));
 }
 
 /** The pick-up form: verified residents to tick (one preset when opened from a case). */
@@ -95,13 +93,12 @@ function openPickup(residentId = null, rejected = null) {
   const a = rejected?.args;
   const preset = a?.resident_ids || (residentId ? [residentId] : []);
   openForm("pickup", { residentId, rid: rejected?.rid ?? null, rejected, pickupId: a?.pickup_id || newUuid() });
-  checklist("pickup-list", "pk", candidates("verified", preset), preset);
+  checklist("pickup-list", "pk", candidates("pick_up", preset), preset);
   $("pk-picked_up_at").value = a?.picked_up_at ? toLocalInput(new Date(a.picked_up_at)) : toLocalInput();
   $("pk-pickup_point").value = a?.pickup_point || "";
   $("pk-vehicle").value = a?.vehicle || "";
 }
 
-/** Save a pick-up of the ticked residents. */
 async function submitPickup(event) {
   event.preventDefault();
   if (current?.kind !== "pickup") return;
@@ -115,7 +112,6 @@ async function submitPickup(event) {
   await save("pickup", "pick_up", built.args, [], ids.length === 1 ? nameOf(ids[0]) : `${ids.length} warga`);
 }
 
-/** The form that cancels a pick-up. */
 function openCancel(residentId, rejected = null) {
   if (!record(residentId)) return go("#/");
   openForm("cancel", { residentId, rid: rejected?.rid ?? null, rejected });
@@ -123,7 +119,6 @@ function openCancel(residentId, rejected = null) {
   $("c-reason").value = rejected?.args?.reason || "";
 }
 
-/** Save a cancelled pick-up. */
 async function submitCancel(event) {
   event.preventDefault();
   if (current?.kind !== "cancel") return;
@@ -147,7 +142,7 @@ function openRecord(residentId, rejected = null) {
   openForm("record", { residentId, rid: rejected?.rid ?? null, rejected });
   $("record-who").textContent = whoLine(residentId);
   // A resident who came to the office alone (not picked up) can only be recorded, not "failed".
-  const canFail = v.stage === "picked_up" || rejected?.name === "record_failed";
+  const canFail = offered("record_failed", v.stage) || rejected?.name === "record_failed";
   $("rec-failed").disabled = !canFail;
   const a = rejected?.args || {};
   $(rejected?.name === "record_failed" ? "rec-failed" : "rec-done").checked = true;
@@ -157,7 +152,6 @@ function openRecord(residentId, rejected = null) {
   syncRecordFields();
 }
 
-/** Save a recording result. */
 async function submitRecord(event) {
   event.preventDefault();
   if (current?.kind !== "record") return;
@@ -174,15 +168,14 @@ async function submitRecord(event) {
 /** The handover form: recorded residents to tick, the batch number and time. */
 function openHandover(residentId = null, rejected = null) {
   const a = rejected?.args;
-  const preset = a?.resident_ids || (residentId ? [residentId] : candidates("recorded").map((r) => r.resident_id));
+  const preset = a?.resident_ids || (residentId ? [residentId] : candidates("handover_batch").map((r) => r.resident_id));
   openForm("handover", { residentId, rid: rejected?.rid ?? null, rejected, batchId: a?.batch_id || newUuid() });
-  checklist("handover-list", "ho", candidates("recorded", preset), preset);
+  checklist("handover-list", "ho", candidates("handover_batch", preset), preset);
   $("ho-number").value = a?.number || "";
   $("ho-handed_at").value = a?.handed_at ? toLocalInput(new Date(a.handed_at)) : toLocalInput();
   $("ho-notes").value = a?.notes || "";
 }
 
-/** Save the handover of a batch to Disdukcapil. */
 async function submitHandover(event) {
   event.preventDefault();
   if (current?.kind !== "handover") return;
@@ -220,19 +213,18 @@ function collectionRow(r, item) {
 /** The card collection form: one outcome per resident of the batch. */
 function openCollection(residentId, rejected = null) {
   const a = rejected?.args;
-  const batchId = a?.batch_id || record(residentId)?.view?.batch_id || null;
-  openForm("collection", { residentId, rid: rejected?.rid ?? null, rejected, batchId });
   const v = record(residentId)?.view;
+  const batchId = a?.batch_id || v?.batch_id || null;
+  openForm("collection", { residentId, rid: rejected?.rid ?? null, rejected, batchId });
   $("collection-batch").textContent = batchId ? `Berkas ${v?.batch_number || batchId.slice(0, 8)}` : "Berkas tidak diketahui di HP ini.";
   const items = new Map((a?.items || []).map((i) => [i.resident_id, i]));
   const rows = sortRecords(state.residents.filter((r) => items.has(r.resident_id)
-    || (r.view.stage === "sent_to_registry" && (!batchId || r.view.batch_id === batchId))));
+    || (offered("record_collection", r.view.stage) && (!batchId || r.view.batch_id === batchId))));
   $("collection-list").replaceChildren(...rows.map((r) => collectionRow(r, items.get(r.resident_id))));
   current.rows = rows.map((r) => r.resident_id);
   $("col-collected_at").value = a?.collected_at ? toLocalInput(new Date(a.collected_at)) : toLocalInput();
 }
 
-/** Save a card collection. */
 async function submitCollection(event) {
   event.preventDefault();
   if (current?.kind !== "collection") return;

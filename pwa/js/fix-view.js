@@ -29,7 +29,7 @@ function namesOf(rejected) {
 }
 
 /** The list of rejected records with their server messages. */
-export function renderFix() {
+function renderFix() {
   const items = state.rejected.map((r) => {
     const residentName = r.args?.name || namesOf(r);
     const fieldMsgs = Object.entries(serverFieldMessages(r.fields))

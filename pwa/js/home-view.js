@@ -2,7 +2,7 @@
  * The home screen: the officer's work lists and cases, operations, counters, warnings and the
  * sync status line with its progress bar.
  */
-import { attachmentSummary, hashOf, rankOf } from "./pipeline.js";
+import { attachmentSummary, hashOf, offered, rankOf } from "./pipeline.js";
 import { WORK_LISTS, countLists, filterRecords, operationProgress } from "./work-lists.js";
 import { stageLabel } from "./labels.js";
 import { formatAge, formatDate, formatDateTimeWita, formatNumber, maskNik } from "./format.js";
@@ -24,7 +24,7 @@ export function showHome() {
 }
 
 /** Unsent, rejected and photo counters, the idle sync line and the warnings. */
-export function renderCounters() {
+function renderCounters() {
   $("outbox-count").textContent = String(state.counts.outbox);
   $("rejected-count").textContent = String(state.counts.rejected);
   const photos = attachmentSummary(state.attachments);
@@ -130,8 +130,9 @@ function caseItem(record) {
     el("p", { class: "case-meta", text: meta.join(" · ") }),
     el("div", { class: "case-buttons" },
       el("button", { type: "button", class: "primary", "aria-label": `Buka ${v.name}`, text: "Buka", onclick: () => go(`#/warga/${record.resident_id}`) }),
-      v.stage === "listed" ? null
-        : el("button", { type: "button", "aria-label": `Ubah data ${v.name}`, text: "Ubah data", onclick: () => go(hashOf("update_resident", record.resident_id)) })));
+      offered("update_resident", v.stage)
+        ? el("button", { type: "button", "aria-label": `Ubah data ${v.name}`, text: "Ubah data", onclick: () => go(hashOf("update_resident", record.resident_id)) })
+        : null));
 }
 
 // ---------------------------------------------------------------- sync UI

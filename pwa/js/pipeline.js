@@ -150,9 +150,12 @@ export function applyLocal(view, entry, residentId) {
   return step.local(view, entry.args || {}, residentId, entry);
 }
 
+/** True when a case at `stage` offers step `name`. */
+export const offered = (name, stage) => STEPS[name].offeredAt.includes(stage);
+
 /** The steps (mutation names) a case offers the officer, in the order they are shown. */
 export function actionsFor(view) {
-  return Object.keys(STEPS).filter((name) => STEPS[name].offeredAt.includes(view?.stage));
+  return Object.keys(STEPS).filter((name) => offered(name, view?.stage));
 }
 
 // ---------------------------------------------------------------- photos waiting for upload

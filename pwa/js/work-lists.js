@@ -2,16 +2,17 @@
  * Pure work lists (no DOM): which cases the officer has to find, verify, pick up, record,
  * hand over or deliver, per desa, with counts, search and sorting.
  */
+import { STEPS } from "./pipeline.js";
 
 /** The lists in the order they are shown; `stages: null` is the whole list. */
 export const WORK_LISTS = Object.freeze([
   { code: "all", label: "Semua", stages: null },
   { code: "find", label: "Belum ditemukan", stages: ["listed"] },
-  { code: "verify", label: "Perlu verifikasi", stages: ["found"] },
-  { code: "pickup", label: "Siap dijemput", stages: ["verified"] },
+  { code: "verify", label: "Perlu verifikasi", stages: STEPS.verify_resident.offeredAt },
+  { code: "pickup", label: "Siap dijemput", stages: STEPS.pick_up.offeredAt },
   { code: "record", label: "Menunggu rekam", stages: ["picked_up"] },
-  { code: "handover", label: "Siap ke Disdukcapil", stages: ["recorded"] },
-  { code: "deliver", label: "KTP siap diserahkan", stages: ["card_collected"] },
+  { code: "handover", label: "Siap ke Disdukcapil", stages: STEPS.handover_batch.offeredAt },
+  { code: "deliver", label: "KTP siap diserahkan", stages: STEPS.deliver_card.offeredAt },
 ]);
 
 const BY_CODE = new Map(WORK_LISTS.map((l) => [l.code, l]));
@@ -37,13 +38,19 @@ export function countLists(records, desa = "") {
   return counts;
 }
 
-/** Search text match on name, NIK or desa name (case-insensitive). */
+// Folded as the office searches (wirefields.py fold): "MA’RUF" → "maruf", "Élok" → "elok".
+const fold = (t) =>
+  String(t ?? "").normalize("NFKD").replace(/[\p{Cf}\p{Mn}'`\u00b4\u2018\u2019\u02bc\u02bb]/gu, "")
+    .toLowerCase().replace(/ß/g, "ss").split(/\s+/).filter(Boolean).join(" ");
+
+/** Search match on name, NIK (without spaces, dots) or desa name, folded. */
 export function matchesQuery(record, query, desaName = () => "") {
-  const q = String(query || "").trim().toLowerCase();
+  const q = fold(query);
   if (!q) return true;
   const v = record.view || {};
+  const digits = q.replace(/[\s.]/g, "");
   return Boolean(
-    v.name?.toLowerCase().includes(q) || (v.nik || "").includes(q) || desaName(record.desa_code).toLowerCase().includes(q),
+    fold(v.name).includes(q) || (digits && (v.nik || "").includes(digits)) || fold(desaName(record.desa_code)).includes(q),
   );
 }
 
