@@ -51,3 +51,12 @@ test("the work-list search folds case, accents and apostrophes", () => {
   assert.deepEqual(found("6311 0452.0605"), ["\u00c9lok \u00d1urjanah"]);
   assert.equal(found("").length, 4);
 });
+
+test("the phone folds like the server: fullwidth apostrophe and ß", () => {
+  // sync/wirefields.py fold: "Ma＇ruf" → "maruf" (NFKD makes it an apostrophe, then dropped),
+  // "Straße" → "strasse" (casefold).
+  const more = [rec("Straße Wati"), rec("Ma\uff07ruf Dua")];
+  const hits = (query) => filterRecords(more, { query }).map((r) => r.view.name);
+  assert.deepEqual(hits("maruf dua"), ["Ma\uff07ruf Dua"]);
+  assert.deepEqual(hits("STRASSE"), ["Straße Wati"]);
+});
