@@ -3,7 +3,12 @@ and comparable pictures of a schema and of the rows it holds."""
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pytest
 from sqlalchemy import JSON, MetaData, inspect, select
+
+from cah_testkit import SECRET_KEY
+from server import create_app
+from server.extensions import db
 
 SCHEMA_0_1_0 = Path(__file__).parent / "schema_0_1_0"
 
@@ -131,3 +136,17 @@ def table_rows(engine):
         return {table.name: [dict(r) for r in connection.execute(
                     select(table).order_by(*table.primary_key.columns)).mappings()]
                 for table in metadata.sorted_tables if table.name != "alembic_version"}
+
+
+# Imported by test modules under its function name (as isolation_world.worlds_fixture).
+@pytest.fixture(name="engine")
+def empty_engine_fixture(db_url):
+    """The app's own engine (SQLite pragmas included) on a database with no tables at all."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
+                      "SECRET_KEY": SECRET_KEY})
+    with app.app_context():
+        wipe(db.engine)
+        yield db.engine
+        db.session.remove()
+        wipe(db.engine)
+        db.engine.dispose()

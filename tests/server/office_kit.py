@@ -222,3 +222,40 @@ def tables(html):
 def num(n):
     """1234 → '1.234' (independent of server/formatting.py)."""
     return f"{n:,}".replace(",", ".")
+
+
+# ---------------------------------------------------------------- conflicts, via two phones
+
+def verify_vs_reject(device):
+    a = Phone(device, "petugas", label="HP Samsung A")
+    b = Phone(device, "petugas2", label="HP Oppo B")
+    rid = a.register(name="Rina Konflik")
+    a.verify(rid, notes="KK asli dilihat di rumah")
+    b.reject(rid, reason="has_ktp_el", reason_text="Sudah punya KTP-el lama")
+    return rid
+
+
+def double_delivery(device, client, auth):
+    a = Phone(device, "petugas", label="HP Samsung A")
+    b = Phone(device, "petugas2", label="HP Oppo B")
+    rid = a.recorded(1, names=["Dodi Dobel"])[0]
+    auth.login("operator")
+    batch_id = make_batch(client, [rid])
+    assert client.post(f"/batches/{batch_id}", data={
+        "day": "2026-11-27", f"outcome-{rid}": "collected"}).status_code == 302
+    auth.logout()
+    a.deliver(rid, gps={"lat": -2.34567, "lon": 115.43219, "accuracy_m": 12})
+    b.deliver(rid, recipient="proxy", proxy_name="Ibu Dodi", proxy_relation="Ibu kandung",
+              at="2026-11-28T15:00:00+08:00")
+    return rid
+
+
+def concurrent_edit(device):
+    a = Phone(device, "petugas", label="HP Samsung A")
+    b = Phone(device, "petugas2", label="HP Oppo B")
+    rid = a.register(name="Edi Edit", phone="081100000001")
+    a.ok("update_resident", {"resident_id": rid, "base_version": 1,
+                             "fields": {"phone": "081100000002"}})
+    b.ok("update_resident", {"resident_id": rid, "base_version": 1,
+                             "fields": {"phone": "081100000003"}})
+    return rid

@@ -7,10 +7,15 @@ from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
 
 from cah_testkit import SECRET_KEY
-from migration_kit import create_0_1_0, fill_every_table, schema_picture, table_rows, wipe
-from server import create_app
+from migration_kit import (
+    create_0_1_0,
+    empty_engine_fixture,  # noqa: F401  (the `engine` fixture)
+    fill_every_table,
+    schema_picture,
+    table_rows,
+    wipe,
+)
 from server.cli import main
-from server.extensions import db
 from server.migrations import (
     RELEASED_0_1_0_TABLES,
     current_revision,
@@ -23,19 +28,6 @@ from server.migrations import (
 
 # 0.1.0's short-lived login counters, replaced by login_throttle in 0002 (see its docstring).
 DROPPED_BY_DESIGN = {"login_failures"}
-
-
-@pytest.fixture
-def engine(db_url):
-    """The app's own engine (SQLite pragmas included) on a database with no tables at all."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
-                      "SECRET_KEY": SECRET_KEY})
-    with app.app_context():
-        wipe(db.engine)
-        yield db.engine
-        db.session.remove()
-        wipe(db.engine)
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
-from cah_testkit import SECRET_KEY, registration
-from migration_kit import fill_every_table, wipe
-from server import create_app
+from cah_testkit import registration
+from migration_kit import (
+    empty_engine_fixture,  # noqa: F401  (the `engine` fixture)
+    fill_every_table,
+)
 from server.bounds import PlainText
-from server.extensions import db
 from server.migrations import downgrade_database, upgrade_database
 from sync.models import Resident
 
@@ -66,20 +67,6 @@ def test_office_text_is_cleaned_like_the_phones():
     assert blank.errors == {"name": ["Wajib diisi."]}
     control = _Form(MultiDict({"name": "Aksi\x07"}))
     assert not control.validate() and "karakter kontrol" in control.errors["name"][0]
-
-
-@pytest.fixture
-def engine(db_url):
-    """The app's own engine on a database with no tables at all (as tests/server/
-    test_migrations.py)."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": db_url,
-                      "SECRET_KEY": SECRET_KEY})
-    with app.app_context():
-        wipe(db.engine)
-        yield db.engine
-        db.session.remove()
-        wipe(db.engine)
-        db.engine.dispose()
 
 
 def _keys(engine):

@@ -5,40 +5,24 @@ import re
 import pytest
 from sqlalchemy import select
 
-from office_kit import Phone, make_batch
+from office_kit import Phone, concurrent_edit, double_delivery, verify_vs_reject
 from server.extensions import db
 from sync.models import Conflict, Resident
 
 NOW = "(berlaku sekarang)"
 
 
+# The shared situations of office_kit, called as every setup here is: (client, auth, device).
 def _verify_vs_reject(client, auth, device):
-    a, b = Phone(device, "petugas", label="HP A"), Phone(device, "petugas2", label="HP B")
-    rid = a.register(name="Rina Konflik")
-    a.verify(rid)
-    b.reject(rid)
+    verify_vs_reject(device)
 
 
 def _double_delivery(client, auth, device):
-    a, b = Phone(device, "petugas", label="HP A"), Phone(device, "petugas2", label="HP B")
-    rid = a.recorded(1, names=["Dodi Dobel"])[0]
-    auth.login("operator")
-    batch_id = make_batch(client, [rid])
-    assert client.post(f"/batches/{batch_id}", data={
-        "day": "2026-11-27", f"outcome-{rid}": "collected"}).status_code == 302
-    auth.logout()
-    a.deliver(rid)
-    b.deliver(rid, recipient="proxy", proxy_name="Ibu Dodi", proxy_relation="Ibu kandung",
-              at="2026-11-28T15:00:00+08:00")
+    double_delivery(device, client, auth)
 
 
 def _concurrent_edit(client, auth, device):
-    a, b = Phone(device, "petugas", label="HP A"), Phone(device, "petugas2", label="HP B")
-    rid = a.register(name="Edi Edit", phone="081100000001")
-    a.ok("update_resident", {"resident_id": rid, "base_version": 1,
-                             "fields": {"phone": "081100000002"}})
-    b.ok("update_resident", {"resident_id": rid, "base_version": 1,
-                             "fields": {"phone": "081100000003"}})
+    concurrent_edit(device)
 
 
 def _possible_duplicate(client, auth, device):

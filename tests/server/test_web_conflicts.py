@@ -3,7 +3,15 @@ through the real sync engine (sync.office.resolve_conflict)."""
 import pytest
 from sqlalchemy import select
 
-from office_kit import Phone, audits, count, csrf_token, make_batch
+from office_kit import (
+    Phone,
+    audits,
+    concurrent_edit,
+    count,
+    csrf_token,
+    double_delivery,
+    verify_vs_reject,
+)
 from server import create_app
 from server.extensions import db
 from sync.models import Conflict, Resident, ResidentEvent
@@ -24,41 +32,8 @@ def _resident(app, rid):
 
 
 # ---------------------------------------------------------------- situations, via two phones
-
-def verify_vs_reject(device):
-    a = Phone(device, "petugas", label="HP Samsung A")
-    b = Phone(device, "petugas2", label="HP Oppo B")
-    rid = a.register(name="Rina Konflik")
-    a.verify(rid, notes="KK asli dilihat di rumah")
-    b.reject(rid, reason="has_ktp_el", reason_text="Sudah punya KTP-el lama")
-    return rid
-
-
-def double_delivery(device, client, auth):
-    a = Phone(device, "petugas", label="HP Samsung A")
-    b = Phone(device, "petugas2", label="HP Oppo B")
-    rid = a.recorded(1, names=["Dodi Dobel"])[0]
-    auth.login("operator")
-    batch_id = make_batch(client, [rid])
-    assert client.post(f"/batches/{batch_id}", data={
-        "day": "2026-11-27", f"outcome-{rid}": "collected"}).status_code == 302
-    auth.logout()
-    a.deliver(rid, gps={"lat": -2.34567, "lon": 115.43219, "accuracy_m": 12})
-    b.deliver(rid, recipient="proxy", proxy_name="Ibu Dodi", proxy_relation="Ibu kandung",
-              at="2026-11-28T15:00:00+08:00")
-    return rid
-
-
-def concurrent_edit(device):
-    a = Phone(device, "petugas", label="HP Samsung A")
-    b = Phone(device, "petugas2", label="HP Oppo B")
-    rid = a.register(name="Edi Edit", phone="081100000001")
-    a.ok("update_resident", {"resident_id": rid, "base_version": 1,
-                             "fields": {"phone": "081100000002"}})
-    b.ok("update_resident", {"resident_id": rid, "base_version": 1,
-                             "fields": {"phone": "081100000003"}})
-    return rid
-
+# verify_vs_reject, double_delivery and concurrent_edit are in office_kit (shared with
+# test_web_conflict_outcome.py).
 
 def possible_duplicate(device):
     a = Phone(device, "petugas", label="HP Samsung A")
