@@ -14,13 +14,24 @@ const SCOPE = new URL(self.registration.scope);
 const INDEX_URL = SCOPE.href;
 const SHELL_URLS = new Set(SHELL_FILES.map((f) => new URL(f === "index.html" ? "./" : f, SCOPE).href));
 
+// The server's ETags end in this version's tag (server/pwa.py), so a copy can be told apart.
+const VERSION_TAG = "-" + SHELL_VERSION.slice(0, 8);
+
+async function precache(cache, url) {
+  // The page loaded these files moments ago: take the HTTP cache's copy without asking the
+  // server (one round trip and ~230 B saved per file over 2G) when its ETag shows it is this
+  // version; anything else is revalidated, so a stale file is never stored under this name.
+  let response = await fetch(new Request(url, { cache: "force-cache" }));
+  if (!response.ok || !(response.headers.get("ETag") || "").includes(VERSION_TAG)) {
+    response = await fetch(new Request(url, { cache: "no-cache" }));
+  }
+  if (!response.ok) throw new Error(`precache ${url}: ${response.status}`);
+  await cache.put(url, response);
+}
+
 self.addEventListener("install", (event) => {
-  // "no-cache" revalidates with the server: a stale HTTP-cached file must never be stored
-  // under the new version's name.
-  event.waitUntil(
-    caches.open(CACHE_NAME).then((cache) =>
-      cache.addAll([...SHELL_URLS].map((url) => new Request(url, { cache: "no-cache" })))),
-  );
+  event.waitUntil(caches.open(CACHE_NAME).then((cache) =>
+    Promise.all([...SHELL_URLS].map((url) => precache(cache, url)))));
   // No skipWaiting() here: an update waits until the officer taps "Perbarui".
 });
 

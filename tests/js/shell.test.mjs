@@ -49,7 +49,8 @@ test("manifest: names, scope, standalone, icons 192/512 and a maskable one", () 
 // ---------------------------------------------------------------- service worker
 const SHELL = ["index.html", "css/app.css", "js/app.js"];
 
-function loadWorker({ existingCaches = [] } = {}) {
+// httpCache: url → ETag of the copy the browser's HTTP cache holds (absent: nothing cached).
+function loadWorker({ existingCaches = [], httpCache = {} } = {}) {
   const source = read("sw.js")
     .replace('"__SHELL_VERSION__"', '"v2"')
     .replace("/*__SHELL_FILES__*/", SHELL.map((f) => JSON.stringify(f)).join(", "));
@@ -60,12 +61,7 @@ function loadWorker({ existingCaches = [] } = {}) {
     if (!store.has(name)) store.set(name, new Map());
     const entries = store.get(name);
     return {
-      async addAll(requests) {
-        for (const r of requests) {
-          calls.added.push({ url: r.url, cache: r.cache });
-          entries.set(r.url, `body of ${r.url}`);
-        }
-      },
+      async put(url, response) { entries.set(url, response.body); },
       async match(url) { return entries.get(typeof url === "string" ? url : url.url); },
     };
   };
@@ -81,7 +77,17 @@ function loadWorker({ existingCaches = [] } = {}) {
     keys: async () => [...store.keys()],
     delete: async (name) => store.delete(name),
   };
-  const fetch = async (request) => { calls.fetched.push(request.url ?? request); return "network"; };
+  const fetch = async (request) => {
+    if (request.cache === "force-cache" || request.cache === "no-cache") {
+      calls.added.push({ url: request.url, cache: request.cache });
+      const fromHttpCache = request.cache === "force-cache" && request.url in httpCache;
+      const etag = fromHttpCache ? httpCache[request.url] : '"abc-v2"';
+      const body = `${fromHttpCache ? "cached" : "body"} of ${request.url}`;
+      return { ok: true, status: 200, body, headers: { get: (h) => (h === "ETag" ? etag : null) } };
+    }
+    calls.fetched.push(request.url ?? request);
+    return "network";
+  };
   vm.runInNewContext(source, { self, caches, fetch, URL, Request, Set, Promise });
   return { handlers, store, calls };
 }
@@ -94,16 +100,31 @@ async function dispatch(handler, event) {
   return responded === null ? null : await responded;
 }
 
-test("install precaches every shell file under cah-shell-<version>, revalidating, without skipWaiting", async () => {
+test("install precaches every shell file under cah-shell-<version> without skipWaiting", async () => {
   const w = loadWorker();
   await dispatch(w.handlers.install, {});
   assert.ok(w.store.has("cah-shell-v2"));
   // index.html is kept under the scope ("./"): the address the browser has just loaded, so
-  // the install revalidates it (304) instead of downloading the page a second time.
+  // the install finds it in the HTTP cache instead of downloading the page a second time.
   const expected = SHELL.map((f) => `https://cah.example/app/${f === "index.html" ? "" : f}`);
-  assert.deepEqual(w.calls.added.map((a) => a.url).sort(), expected.sort());
-  assert.ok(w.calls.added.every((a) => a.cache === "no-cache"));
+  const stored = [...w.store.get("cah-shell-v2").keys()];
+  assert.deepEqual(stored.sort(), expected.sort());
   assert.equal(w.calls.skipWaiting, 0);
+});
+
+test("install takes this version's copies from the HTTP cache and revalidates any other", async () => {
+  const fresh = "https://cah.example/app/js/app.js";
+  const stale = "https://cah.example/app/css/app.css";
+  const w = loadWorker({ httpCache: { [fresh]: '"f00-v2-gz"', [stale]: '"f00-v1-gz"' } });
+  await dispatch(w.handlers.install, {});
+  const modes = (url) => w.calls.added.filter((a) => a.url === url).map((a) => a.cache);
+  assert.deepEqual(modes(fresh), ["force-cache"], "this version's copy: no request to the server");
+  assert.deepEqual(modes(stale), ["force-cache", "no-cache"], "an older version's copy is refetched");
+  // Nothing in the HTTP cache: force-cache goes to the network, whose answer is this version's.
+  assert.deepEqual(modes("https://cah.example/app/"), ["force-cache"]);
+  const entries = w.store.get("cah-shell-v2");
+  assert.equal(entries.get(fresh), `cached of ${fresh}`);
+  assert.equal(entries.get(stale), `body of ${stale}`, "never the stale copy");
 });
 
 test("activate deletes only its own stale shells", async () => {
