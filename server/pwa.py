@@ -3,8 +3,9 @@
 There is no front-end build step, so this module does the one build-like job at run time: it
 reads the shell files once per app, hashes them into SHELL_VERSION and fills that and the file
 list into ``sw.js``, so every shell version gets its own service-worker cache. The files are
-kept in memory together with a gzip copy (the 100 KB shell budget is measured on the wire), and
-only files of the shell are served: anything else under ``/app/`` is a 404.
+kept in memory together with a gzip copy (the 100 KB shell budget is measured on the wire),
+JavaScript without its comments and indentation (server/jsstrip.py), and only files of the
+shell are served: anything else under ``/app/`` is a 404.
 """
 import gzip
 import hashlib
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from werkzeug.security import safe_join
+
+from .jsstrip import strip_js
 
 bp = Blueprint("pwa", __name__, url_prefix="/app")
 
@@ -98,6 +101,8 @@ def make_asset(rel, body, version):
     """Wrap bytes as an Asset with its MIME type, a gzip copy where worth it, and an ETag."""
     suffix = Path(rel).suffix
     mimetype = MIME_TYPES.get(suffix, "application/octet-stream")
+    if suffix == ".js":
+        body = strip_js(body)
     gz = gzip.compress(body, compresslevel=9, mtime=0) if suffix in COMPRESSIBLE else None
     if gz is not None and len(gz) >= len(body):
         gz = None

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e_kit import login_phone
+from server.jsstrip import strip_js
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
 
@@ -37,7 +38,8 @@ def shell_copy(tmp_path, monkeypatch):
 
 def _on_disk(root, path):
     rel = path[len("/app/"):] or "index.html"
-    return hashlib.sha256((root / rel).read_bytes()).hexdigest()
+    body = (root / rel).read_bytes()
+    return hashlib.sha256(strip_js(body) if rel.endswith(".js") else body).hexdigest()
 
 
 def test_an_update_replaces_every_cached_file_with_the_new_version(shell_copy, make_live_server,
@@ -52,9 +54,10 @@ def test_an_update_replaces_every_cached_file_with_the_new_version(shell_copy, m
 
     # A new release changes one module and the stylesheet; the phone still holds the old ones
     # in its HTTP cache from the first load.
-    for rel in ("js/labels.js", "css/app.css"):
+    for rel, line in (("js/labels.js", "export const RELEASE = 2;"),
+                      ("css/app.css", ".release-2 { color: inherit; }")):
         with open(shell_copy / rel, "a", encoding="utf-8") as f:
-            f.write("\n/* release 2 */\n")
+            f.write(f"\n{line}\n")
     page.reload()  # the browser checks sw.js on navigation and installs the new version
     expect(page.locator("#update-banner")).to_be_visible(timeout=20000)
     page.get_by_role("button", name="Perbarui").click()
