@@ -27,12 +27,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from sqlalchemy import create_engine, text
 
-from . import browser as B, deliveries, harness, phone, throughput
+from . import browser as B, concurrency, deliveries, flaky, harness, phone, throughput
 from .sizes import FULL, SMOKE, Sizes
 
 RESULTS = harness.REPO / "bench" / "results"
 KB = 1000  # budgets are read in decimal kilobytes (the stricter reading)
-PARTS = ("shell", "cold_start", "link_registrations", "link_deliveries", "throughput")
+PARTS = ("shell", "cold_start", "link_registrations", "link_deliveries", "throughput",
+         "concurrency", "flaky")
 
 
 def median(values):
@@ -139,6 +140,9 @@ def run_browser_parts(parts, sizes: Sizes, workdir, log) -> dict:
                     out["link_deliveries"] = {"pending": deliveries.why_pending(),
                                               "records": records}
                     log(f"  deliveries pending: {out['link_deliveries']['pending']}")
+            if "flaky" in parts:
+                out["flaky"] = flaky.run(chromium, workdir / "flaky", sizes.flaky_records,
+                                         sizes.flaky_seeds, sizes.flaky_timeout_s, log)
         finally:
             chromium.close()
     return out
@@ -268,6 +272,26 @@ def budgets(r: dict) -> list[dict]:
                 round(t["http_s"], 3), budget, "s",
                 None if budget is None else t["http_s"] <= budget,
                 f"engine alone: {t['engine_s']:.3f} s")
+    if "flaky" in r:
+        F = r["flaky"]
+        what = (f"{F['records']} registrations under cuts (50 kbit/s, 800 ms RTT, half the "
+                f"connections cut within 6,000 B; median of {len(F['seeds'])} seeds)")
+        row(f"{what}: time to an empty outbox", round(F["seconds"], 1), 60, "s",
+            F["seconds"] <= 60, f"runs {F['runs_s']} s, {F['sync_requests']} sync requests")
+        row(f"{what}: bytes up per byte of data", round(F["bytes_up_ratio"], 2), 2, "×",
+            F["bytes_up_ratio"] <= 2,
+            f"up {F['bytes_up']:,} B for {F['data_bytes']:,} B of gzipped records, "
+            f"{F['bytes_up_per_record']:.0f} B per record")
+    if "concurrency" in r:
+        c = r["concurrency"]
+        what = (f"{c['phones']} phones of {c['kecamatan']} kecamatan at once, PostgreSQL, "
+                f"{c['workers']} workers: {c['mutations']:,} mutations")
+        note = (f"{c['requests']} requests, {c['errors']} errors; waiting on the change counter: "
+                f"{c['counter_waiting_mean']} of {c['in_transaction_mean']} sessions in a sync "
+                "transaction")
+        row(f"{what}, total time", round(c["seconds"], 2), None, "s", None, note)
+        row(f"{what}, p50 per request", round(c["p50_ms"]), None, "ms", None)
+        row(f"{what}, p95 per request", round(c["p95_ms"]), None, "ms", None)
     return rows
 
 
@@ -337,6 +361,8 @@ def main(argv=None) -> int:
             result["single"] = single_record(sizes.reps, workdir, log)
         if "throughput" in parts:
             result["throughput"] = throughput.run(workdir, sizes, log)
+        if "concurrency" in parts:
+            result["concurrency"] = concurrency.run(workdir, sizes, log)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     result["machine"]["loadavg_end"] = os.getloadavg()

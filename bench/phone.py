@@ -286,7 +286,8 @@ def register_via_form(page, args: dict) -> None:
         page.get_by_label("Nomor KK").fill(args["kk_number"])
     page.get_by_label("Jenis kelamin").select_option(args["sex"])
     page.get_by_label("Tempat lahir").fill(args.get("birth_place") or "Paringin")
-    page.get_by_label("Tanggal lahir").fill(args["birth_date"])
+    # the input reads hh/bb/tttt (docs/phone-app.md), the wire ISO
+    page.get_by_label("Tanggal lahir").fill("/".join(reversed(args["birth_date"].split("-"))))
     page.get_by_label("Status perkawinan").select_option(args["marital_status"])
     page.get_by_label("Alamat").fill(args.get("address") or "Jalan Uji")
     if args.get("rt"):

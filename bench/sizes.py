@@ -21,9 +21,22 @@ class Sizes:
     throughput_mutations: int  # registrations applied by the server per run
     throughput_batch: int      # of them per sync request
     smoke: bool = False
+    # bench/concurrency.py: phones syncing at once, and per phone: registrations, pipeline
+    # steps, new outbox entries per sync request
+    concurrency_phones: int = 50
+    concurrency_registrations: int = 100
+    concurrency_steps: int = 50
+    concurrency_sync_every: int = 25
+    # bench/flaky.py: registrations over a link that cuts half its connections, one run per
+    # seed of the cuts (the figure is their median), and the time limit of one run
+    flaky_records: int = 300
+    flaky_seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
+    flaky_timeout_s: float = 300
 
 
 FULL = Sizes(reps=3, cold_runs=5, link_records=100, link_timeout_s=180,
              throughput_mutations=1000, throughput_batch=500)
 SMOKE = Sizes(reps=1, cold_runs=1, link_records=5, link_timeout_s=60,
-              throughput_mutations=20, throughput_batch=10, smoke=True)
+              throughput_mutations=20, throughput_batch=10, smoke=True,
+              concurrency_phones=3, concurrency_registrations=4, concurrency_steps=2,
+              concurrency_sync_every=3, flaky_records=10, flaky_seeds=(1,), flaky_timeout_s=90)

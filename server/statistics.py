@@ -1,11 +1,11 @@
 """The statistics behind the dashboard and the report of one operation.
 
 Every figure here is computed from the residents' current stage and from their append-only
-events; how is written down in docs/office-view.md.
+events; how is written down in docs/office-view.md. The step times (SOP time compliance,
+stuck cases) are in server/timings.py.
 """
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,18 +22,7 @@ from sync.stages import (
 
 from .formatting import as_utc
 from .models import User, Wilayah
-from .operations import SOP_STEPS, _not_merged, _where, petugas_of
-
-# How a case's time in each step is measured: from the first event of one kind to the first
-# later event of another (device clock). Step 7 is one report per operation, not per case.
-STEP_INTERVALS = {
-    1: (("listed",), ("registered",)),
-    2: (("registered",), ("verified", "rejected")),
-    3: (("verified",), ("recorded",)),
-    4: (("recorded",), ("batch_handed_over",)),
-    5: (("batch_handed_over",), ("card_collected",)),
-    6: (("card_collected",), ("delivered",)),
-}
+from .operations import _not_merged, _where, petugas_of
 
 # Stages in pipeline order (rank) for "reached at least" counts. `listed` = imported, not yet
 # found; `rejected` is off the forward path.
@@ -41,11 +30,6 @@ FORWARD = ("found", "verified", "picked_up", "recorded", "sent_to_registry", "ca
            "delivered")
 RANK = {s: i for i, s in enumerate(FORWARD)}
 FINISHED = ("delivered", "rejected")
-
-# Events that move a case (for "stuck for more than N days").
-PROGRESS_KINDS = ("listed", "registered", "verified", "rejected", "picked_up", "pickup_cancelled",
-                  "recorded", "recording_failed", "batch_handed_over", "card_collected",
-                  "card_not_printed", "delivered", "reopened", "conflict_resolved")
 
 # A label means one thing on every office page (issue #11): a stage label (sync/stages.py) is
 # always "cases at that stage now" (/residents, the filters, a case's badge); a count of cases
@@ -214,114 +198,6 @@ def officer_recap(session, op):
             row = rows[user_id] = OfficerRow(user_id, user.full_name, [])
         setattr(row, OFFICER_KINDS[kind], n)
     return sorted(rows.values(), key=lambda r: r.name)
-
-
-def _event_rows(session, op):
-    """(resident_id, kind, time) of the operation's residents; time = device clock, else server."""
-    query = (select(ResidentEvent.resident_id, ResidentEvent.kind, ResidentEvent.device_at,
-                    ResidentEvent.server_at)
-             .where(ResidentEvent.resident_id.in_(_op_residents(op)))
-             .order_by(ResidentEvent.id))
-    for rid, kind, device_at, server_at in session.execute(query):
-        yield rid, kind, as_utc(device_at or server_at)
-
-
-@dataclass
-class StepCompliance:
-    """Time spent in one SOP step over the operation's cases."""
-
-    step: int
-    label: str
-    standard: int | None
-    count: int = 0
-    median: float | None = None  # minutes
-    within: int = 0
-
-    @property
-    def share(self):
-        """Cases within the standard time, in % (None without a standard or cases)."""
-        if self.standard is None:
-            return None
-        return percent(self.within, self.count)
-
-
-def step_durations(events):
-    """{step: [minutes, …]} from (resident_id, kind, time) rows.
-
-    For each case and step: first event of a "from" kind to the first event of a "to" kind at
-    or after it. Negative spans (a phone clock set wrong) are left out.
-    """
-    times = {}
-    for rid, kind, at in events:
-        times.setdefault(rid, []).append((kind, at))
-    out = {step: [] for step in STEP_INTERVALS}
-    for rid, rows in times.items():
-        first = {}
-        for kind, at in rows:
-            if at is not None and (kind not in first or at < first[kind]):
-                first[kind] = at
-        for step, (starts, ends) in STEP_INTERVALS.items():
-            begin = min((first[k] for k in starts if k in first), default=None)
-            if begin is None:
-                continue
-            end = min((at for kind, at in rows if kind in ends and at is not None and at >= begin),
-                      default=None)
-            if end is None:
-                continue
-            out[step].append((end - begin).total_seconds() / 60.0)
-    return out
-
-
-def sop_compliance(session, op, events=None):
-    """Median minutes and share within the standard, per SOP step (step 7: per report)."""
-    durations = step_durations(events if events is not None else _event_rows(session, op))
-    rows = []
-    for step, label, _default in SOP_STEPS:
-        row = StepCompliance(step, label, op.minutes(step))
-        spans = durations.get(step, [])
-        if spans:
-            row.count = len(spans)
-            row.median = statistics.median(spans)
-            if row.standard is not None:
-                row.within = sum(1 for m in spans if m <= row.standard)
-        rows.append(row)
-    return rows
-
-
-@dataclass
-class StuckCase:
-    """A case with no progress for a while."""
-
-    resident_id: str
-    name: str
-    desa_code: str
-    stage: str
-    since: datetime
-    days: int
-    card_issue: dict | None = None
-
-
-def stuck_cases(session, op, now, days, events=None, limit=None):
-    """Unfinished cases whose last progress event is older than `days` days, oldest first."""
-    now = as_utc(now)
-    last = {}
-    for rid, kind, at in (events if events is not None else _event_rows(session, op)):
-        if kind in PROGRESS_KINDS and at is not None and (rid not in last or at > last[rid]):
-            last[rid] = at
-    cutoff = now - timedelta(days=days)
-    # Columns, not ORM objects: this runs over every unfinished case of the operation.
-    query = _where(select(Resident.resident_id, Resident.name, Resident.desa_code, Resident.stage,
-                          Resident.created_at, Resident.card_issue)
-                   .where(Resident.operation_id == op.id, Resident.stage.not_in(FINISHED)),
-                   _not_merged())
-    out = []
-    for rid, name, desa_code, stage, created_at, card_issue in session.execute(query):
-        since = last.get(rid) or as_utc(created_at)
-        if since < cutoff:
-            out.append(StuckCase(rid, name, desa_code, stage, since,
-                                 int((now - since).total_seconds() // 86400), card_issue))
-    out.sort(key=lambda c: (c.since, c.name))
-    return out[:limit] if limit else out
 
 
 @dataclass

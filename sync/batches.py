@@ -24,6 +24,7 @@ from .records import (
 )
 from .schemas import iso_utc
 from .stages import later_stage
+from .step_order import flagged, recording_time
 
 MSG_BATCH_EXISTS = "Nomor berkas (batch_id) ini sudah dipakai untuk penyerahan lain."
 MSG_BATCH_NOT_FOUND = "Berkas penyerahan ini tidak ditemukan di server."
@@ -63,7 +64,8 @@ def hand_over(author: Author, scope: Scope, *, batch_id: str, number: str, hande
         resident.stage = "sent_to_registry"
         resident.batch_id = batch_id
         author.touch(resident, seq)
-        author.event(resident.resident_id, "batch_handed_over", payload)
+        author.event(resident.resident_id, "batch_handed_over", flagged(
+            payload, "batch_handed_over", handed_at, recording_time(resident)))
     return batch
 
 
@@ -95,7 +97,8 @@ def collect(author: Author, scope: Scope, *, batch_id: str, items: list[dict[str
         if item["outcome"] == "collected":
             resident.stage = later_stage(resident.stage, "card_collected")
             resident.card_issue = None  # printed after all
-            kind, payload = "card_collected", {"batch_id": batch_id, "collected_at": at}
+            kind, payload = "card_collected", flagged({"batch_id": batch_id, "collected_at": at},
+                                                      "card_collected", at, batch.handed_at)
         elif rank(resident.stage) > rank("sent_to_registry"):
             continue  # already collected (or delivered): the forward event wins
         else:

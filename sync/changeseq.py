@@ -1,4 +1,4 @@
-"""The global change sequence: one counter row whose lock orders commits (DESIGN §4).
+"""The change sequence: one counter row per kecamatan whose lock orders commits (DESIGN §4).
 
 Why a locked row and not a database SEQUENCE / autoincrement: a sequence hands out numbers
 at once but transactions commit in any order, so a reader could see seq N+1 committed while
@@ -15,6 +15,19 @@ number reserves a block for the whole request in the same one UPDATE (one round 
 request instead of one per mutation), a mutation rolled back gives its numbers back to the
 block, and the unused rest goes back to the counter at the end. The numbers handed out are
 therefore exactly those the per-call allocation would hand out, under the same lock.
+
+One counter per kecamatan (issue #12): every case belongs to one kecamatan and every writer
+writes the cases of its own kecamatan only (the officer's, the office user's), and a phone
+pulls the desa of one kecamatan. So the order only has to hold within a kecamatan, and each
+kecamatan has its own counter row (id = the kecamatan code as an integer, e.g. 631104):
+writers of different kecamatan no longer queue on one row. Row `COUNTER_ID` (1) is the
+counter of before, used by writers that name no kecamatan; a kecamatan's row starts above it
+and above every existing case, so no cursor a phone holds is ever passed again. The writer
+names its kecamatan with `use_kecamatan` (sync requests: the engine; office changes:
+`office_author`) before its first number. The 50-phone benchmark (docs/performance.md) found
+~88 % of the sessions inside a sync transaction waiting on the one global row. Upgrading from
+the global counter needs a restart, not a rolling one: a worker of the old code still numbering
+from row 1 would not be ordered with the new kecamatan rows.
 """
 from __future__ import annotations
 
@@ -30,21 +43,35 @@ from sqlalchemy.orm import Session
 from .models import ChangeCounter, Resident
 
 _COUNTER = ChangeCounter.__table__
-COUNTER_ID = 1
+COUNTER_ID = 1  # the counter of writers that name no kecamatan
 _INFO_KEY = "cah_request_seqs"  # session.info slot of the open RequestSeqs
+_KECAMATAN_KEY = "cah_seq_counter"  # session.info slot: the counter row id to use
+
+
+def counter_id(kecamatan_code: str | None) -> int:
+    """The counter row of a kecamatan (its 6-digit code as an integer), COUNTER_ID for None."""
+    if kecamatan_code is None:
+        return COUNTER_ID
+    if len(kecamatan_code) != 6 or not kecamatan_code.isdigit():
+        raise ValueError(f"not a kecamatan code: {kecamatan_code!r}")
+    return int(kecamatan_code)
+
+
+def use_kecamatan(session: Session, kecamatan_code: str | None) -> None:
+    """Take this session's change sequence numbers from the kecamatan's own counter (None:
+    the global one). Call it before the first number of a transaction; every writer of a
+    kecamatan's cases must name it, or a phone's cursor could pass an uncommitted number."""
+    session.info[_KECAMATAN_KEY] = counter_id(kecamatan_code)
+
+
+def _counter(session: Session) -> int:
+    return session.info.get(_KECAMATAN_KEY, COUNTER_ID)
 
 
 # Built once: constructing the statement costs more than running it on SQLite.
-_BUMP = (
-    update(_COUNTER)
-    .where(_COUNTER.c.id == COUNTER_ID)
-    .values(value=_COUNTER.c.value + 1)
-    .returning(_COUNTER.c.value)
-)
-
 _BUMP_BY = (
     update(_COUNTER)
-    .where(_COUNTER.c.id == COUNTER_ID)
+    .where(_COUNTER.c.id == bindparam("cid"))
     .values(value=_COUNTER.c.value + bindparam("n"))
     .returning(_COUNTER.c.value)
 )
@@ -52,7 +79,7 @@ _BUMP_BY = (
 
 _GIVE_BACK = (
     update(_COUNTER)
-    .where(_COUNTER.c.id == COUNTER_ID)
+    .where(_COUNTER.c.id == bindparam("cid"))
     .values(value=_COUNTER.c.value - bindparam("n"))
 )
 
@@ -62,12 +89,7 @@ def allocate_change_seq(session: Session) -> int:
     seqs = session.info.get(_INFO_KEY)
     if seqs is not None:
         return seqs.take(1)[0]
-    connection = session.connection()
-    value = connection.execute(_BUMP).scalar()
-    if value is None:
-        _create_counter_row(session)
-        value = connection.execute(_BUMP).scalar_one()
-    return int(value)
+    return _bump_by(session, 1, _counter(session))
 
 
 def allocate_change_seqs(session: Session, count: int) -> list[int]:
@@ -77,16 +99,17 @@ def allocate_change_seqs(session: Session, count: int) -> list[int]:
     seqs = session.info.get(_INFO_KEY)
     if seqs is not None:
         return seqs.take(count)
-    top = _bump_by(session, count)
+    top = _bump_by(session, count, _counter(session))
     return list(range(top - count + 1, top + 1))
 
 
-def _bump_by(session: Session, count: int) -> int:
+def _bump_by(session: Session, count: int, cid: int) -> int:
     connection = session.connection()
-    value = connection.execute(_BUMP_BY, {"n": count}).scalar()
+    params = {"n": count, "cid": cid}
+    value = connection.execute(_BUMP_BY, params).scalar()
     if value is None:
-        _create_counter_row(session)
-        value = connection.execute(_BUMP_BY, {"n": count}).scalar_one()
+        _create_counter_row(session, cid)
+        value = connection.execute(_BUMP_BY, params).scalar_one()
     return int(value)
 
 
@@ -102,6 +125,7 @@ class RequestSeqs:
 
     def __init__(self, session: Session, block: int) -> None:
         self.session = session
+        self.counter = _counter(session)
         self.block = max(1, block)
         self.next: int | None = None  # the next number to hand out
         self.top: int | None = None  # the highest number reserved (the counter's value)
@@ -110,7 +134,7 @@ class RequestSeqs:
         """`count` consecutive numbers, reserving another block when these run out."""
         if self.top is None or self.next + count - 1 > self.top:
             size = max(count, self.block)
-            top = _bump_by(self.session, size)
+            top = _bump_by(self.session, size, self.counter)
             if self.top is None:
                 self.next = top - size + 1
             self.top = top
@@ -129,7 +153,8 @@ class RequestSeqs:
     def give_back(self) -> None:
         """Return the unused numbers to the counter (we still hold its lock)."""
         if self.top is not None and self.next <= self.top:
-            self.session.connection().execute(_GIVE_BACK, {"n": self.top - self.next + 1})
+            self.session.connection().execute(
+                _GIVE_BACK, {"n": self.top - self.next + 1, "cid": self.counter})
             self.top = self.next - 1
 
 
@@ -148,28 +173,51 @@ def request_seqs(session: Session, block: int) -> Iterator[RequestSeqs]:
         session.info.pop(_INFO_KEY, None)
 
 
-def current_change_seq(session: Session) -> int:
-    """Return the counter's committed (or own) value without locking; 0 if absent."""
-    value = session.execute(select(_COUNTER.c.value).where(_COUNTER.c.id == COUNTER_ID)).scalar()
-    return int(value or 0)
+def current_change_seq(session: Session, kecamatan_code: str | None = None) -> int:
+    """The committed (or own) value of the kecamatan's counter (None: the global one),
+    without locking; a kecamatan without a row yet reads the global one (where its row will
+    start); 0 if there is none."""
+    own = _counter_or_global(kecamatan_code)
+    rows = dict(session.execute(select(_COUNTER.c.id, _COUNTER.c.value).where(
+        _COUNTER.c.id.in_({COUNTER_ID, own}))).all())
+    return int(rows.get(own, rows.get(COUNTER_ID)) or 0)
 
 
-def _create_counter_row(session: Session) -> None:
-    # Start above any existing row so that a lost counter row never makes numbers go back.
+def _counter_or_global(kecamatan_code: str | None) -> int:
+    # A reader given desa codes that name no kecamatan (malformed) reads the global row
+    # rather than failing: it only decides whether a cursor is from the future.
+    try:
+        return counter_id(kecamatan_code)
+    except ValueError:
+        return COUNTER_ID
+
+
+def counter_value(session: Session, kecamatan_code: str | None = None) -> int | None:
+    """The value of the kecamatan's counter row (None: the global row); None without a row."""
+    return session.execute(select(_COUNTER.c.value).where(
+        _COUNTER.c.id == counter_id(kecamatan_code))).scalar()
+
+
+def _create_counter_row(session: Session, cid: int) -> None:
+    # Start above any existing row and above the global counter, so that neither a lost
+    # counter row nor a kecamatan's first own number ever makes numbers go back past a
+    # cursor a phone holds.
     start = session.execute(select(func.coalesce(func.max(Resident.change_seq), 0))).scalar_one()
+    if cid != COUNTER_ID:
+        start = max(start, counter_value(session) or 0)
     dialect = session.get_bind(mapper=ChangeCounter.__mapper__).dialect.name
     insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}.get(dialect)
     if insert is not None:
         # Two first writers may race here; ON CONFLICT makes the loser wait for the
         # winner's row instead of failing, and its UPDATE then queues behind the lock.
         session.execute(
-            insert(_COUNTER).values(id=COUNTER_ID, value=start).on_conflict_do_nothing(
+            insert(_COUNTER).values(id=cid, value=start).on_conflict_do_nothing(
                 index_elements=[_COUNTER.c.id]
             )
         )
         return
     try:
         with session.begin_nested():
-            session.execute(_COUNTER.insert().values(id=COUNTER_ID, value=start))
+            session.execute(_COUNTER.insert().values(id=cid, value=start))
     except IntegrityError:
         pass  # another transaction created it first

@@ -11,14 +11,16 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .changeseq import RequestSeqs, request_seqs
+from .changeseq import RequestSeqs, request_seqs, use_kecamatan
 from .context import MutationContext, SyncActor
 from .errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
 from .identity import database_id
 from .models import Client, RejectedMutation, ResidentEvent, as_utc
 from .mutations import MUTATORS
+from .notices import notices_for
 from .pull import DEFAULT_PAGE_SIZE, pull_changes
 from .records import NothingToChange, Rejection
+from .registration_prefetch import drop_prefetch, registration_prefetch
 from .rejections import RejectionStore
 from .schemas import MAX_MUTATIONS, SyncRequestSchema, flatten_errors, iso_utc
 from .wirefields import parse_device_time
@@ -64,14 +66,18 @@ def process_sync(
     results = _apply_mutations(session, actor, client, request["mutations"], now)
 
     cursor, scope_reset = _cursor_for_scope(client, actor, request["cursor"])
+    # The phone's page_size may lower the server's page, never raise it.
+    page_size = min(page_size, request["page_size"] or page_size)
     page = pull_changes(session, actor.desa_codes, cursor, page_size)
+    # Notices ride with the residents they concern: the conflict's change made them travel.
+    notices = notices_for(session, actor.user_id, (r["resident_id"] for r in page.residents), now)
     session.flush()
     return {
         "last_mutation_id": client.last_mutation_id,
         "results": results,
         "cursor": page.cursor,
         "more": page.more,
-        "changes": {"residents": page.residents, "removed": page.removed},
+        "changes": {"residents": page.residents, "removed": page.removed, "notices": notices},
         "server_time": iso_utc(now),
         "clock_skew_flagged": client.clock_skew_flagged,
         "scope_reset": scope_reset,
@@ -176,7 +182,12 @@ def _apply_mutations(
     processed = False
     # One reservation of change sequence numbers for the request instead of one UPDATE per
     # mutation (sync/changeseq.py): the same numbers, the same lock, fewer round trips.
-    with request_seqs(session, sum(1 for m in mutations if m["id"] > last)) as seqs:
+    # The officer's kecamatan's own counter: other kecamatan do not wait for this request.
+    use_kecamatan(session, actor.kecamatan_code)
+    new = [m for m in mutations if m["id"] > last]
+    planned = [m["args"] for m in new
+               if m["name"] == "register_resident" and isinstance(m["args"], dict)]
+    with request_seqs(session, len(new)) as seqs, registration_prefetch(session, planned):
         for mutation in sorted(mutations, key=lambda m: m["id"]):
             mid = mutation["id"]
             if mid <= last:
@@ -204,6 +215,8 @@ def _apply_one(
 ) -> dict[str, Any]:
     mid = mutation["id"]
     mark = seqs.mark()
+    if mutation["name"] != "register_resident":
+        drop_prefetch(session)  # it may change what the registrations' one read holds
     try:
         origin = _origin(session, actor, client, mutation.get("origin"))
         if origin is not None and _processed_before(session, actor, origin):
@@ -218,11 +231,14 @@ def _apply_one(
             mutator.handler(ctx, mutator.load(mutation["args"]))
     except NothingToChange:
         seqs.restore(mark)  # rolled back: also gives back a change_seq taken for nothing
+        drop_prefetch(session)  # and what it added to the prefetch may be undone
     except Rejection as rejection:
         seqs.restore(mark)
+        drop_prefetch(session)
         return _reject(session, actor, client, mutation, now, store, rejection)
     except Exception as exc:
         seqs.restore(mark)
+        drop_prefetch(session)
         if is_database_outage(exc):
             raise  # nothing of the request may count as applied: the caller answers 503
         # Any other fault belongs to this mutation alone: refusing it lets the rest of the

@@ -20,6 +20,7 @@ from .records import (
     where_it_stands,
 )
 from .signature import SignatureError, decode_signature_bytes, signature_bytes
+from .step_order import collection_time, flagged
 
 MIN_SIGNATURE_POINTS = 5
 MSG_SIGNATURE_EMPTY = "Tanda tangan penerima terlalu sedikit goresannya. Minta penerima tanda tangan ulang."
@@ -88,7 +89,8 @@ def deliver_card(ctx: MutationContext, data: dict) -> None:
 
     if _delivered_before(ctx, resident.resident_id, delivery_id):
         raise NothingToChange()  # the same delivery re-sent (e.g. from a reinstalled app)
-    payload = {"delivery": public, "stage_before": resident.stage}
+    payload = flagged({"delivery": public, "stage_before": resident.stage}, "delivered",
+                      data["delivered_at"], collection_time(ctx.session, resident.resident_id))
     if resident.stage == "delivered":
         author.conflict("double_delivery", resident.resident_id, resident.desa_code,
                         {"first": resident.delivery, "second": delivery})

@@ -22,6 +22,7 @@ from .records import (
     where_it_stands,
 )
 from .schemas import iso_utc
+from .step_order import flagged, pickup_time
 
 MSG_MISSING_KK = (
     "Syarat verifikasi: fotokopi KK harus diperiksa atau difoto. "
@@ -139,7 +140,8 @@ def record_done(ctx: MutationContext, data: dict) -> None:
         raise invalid_transition([(resident, _not_recordable(resident))])
     author = ctx.author
     recording = {**author.stamp(), "at": iso_utc(data["recorded_at"])}
-    payload = {"recording": recording, "stage_before": resident.stage}
+    payload = flagged({"recording": recording, "stage_before": resident.stage}, "recorded",
+                      data["recorded_at"], pickup_time(resident))
     if resident.stage in ("verified", "picked_up"):
         resident.stage = "recorded"
         resident.recording = recording

@@ -25,6 +25,7 @@ from .changeseq import allocate_change_seq
 from .context import MSG_DESA_NOT_ASSIGNED, MutationContext
 from .models import WITA, Resident, ResidentEvent
 from .records import MSG_VALIDATION, NothingToChange, Rejection, get_resident
+from .registration_prefetch import drop_prefetch, prefetch_for
 from .schemas import FREE_FIELDS, flatten_errors
 from .stages import INITIAL_STAGE
 from .validators import check_kk, check_nik, message
@@ -186,15 +187,18 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
     data, warnings = _checked_registration(ctx, data)
     wire = wire_form(data)
     session = ctx.session
-    # Taken before reading anything: while we hold the counter lock no other writer can
-    # insert this resident_id or a same-NIK resident, so the checks below cannot race.
+    # Taken before reading anything: while we hold the kecamatan's counter lock no other writer
+    # of it can insert this resident_id or a same-NIK resident, so the checks cannot race.
     seq = allocate_change_seq(session)
     rid = data["resident_id"]
     connection = session.connection()
     row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
     row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
                updated_at=ctx.now, change_seq=seq)
-    existing, nik_rows, name_rows = _look_up(connection, row)
+    prefetch = prefetch_for(session, row)  # the request's one read (registration_prefetch.py)
+    existing, nik_rows, name_rows = (
+        prefetch.look_up(connection, row, MAX_DUPLICATE_LINKS) if prefetch
+        else _look_up(connection, row))
     if existing is not None and existing.desa_code[:6] != ctx.actor.kecamatan_code:
         # The id is taken, which is all this officer may learn: not whose, not where.
         raise Rejection("resident_exists", MSG_RESIDENT_EXISTS, {"resident_id": MSG_RESIDENT_EXISTS})
@@ -216,7 +220,10 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
             created_at=ctx.now,
         )
         _insert_registered(ctx, connection, row, {"args": wire, "warnings": warnings})
+        if prefetch:
+            prefetch.add(row)
     else:
+        drop_prefetch(session)  # a listed case changes: later registrations read on their own
         _fill_listed(ctx, row)
         _record_event(ctx, rid, "registered", {"args": wire, "warnings": warnings})
     for other, reason in sorted(duplicates.items()):
@@ -348,18 +355,37 @@ def update_field_errors(messages: dict) -> dict[str, str]:
 def update_resident(ctx: MutationContext, data: dict) -> None:
     """Last-writer-wins edit of free fields, keeping old values and flagging concurrent edits."""
     rid = str(data["resident_id"])
-    base_version, values = data["base_version"], data["field_values"]
-    session = ctx.session
-    seq = allocate_change_seq(session)  # before reading: the row cannot change under us
-    resident = get_resident(session, rid, ctx.scope)
-    changes = {
-        field: {"old": getattr(resident, field), "new": new}
-        for field, new in values.items()
-        if getattr(resident, field) != new
-    }
+    base_version = data["base_version"]
+    seq = allocate_change_seq(ctx.session)  # before reading: the row cannot change under us
+    resident = get_resident(ctx.session, rid, ctx.scope)
+    changes = changed_fields(resident, data["field_values"])
     if not changes:
         raise NothingToChange()  # the case already holds these values: no event, no version
+    version = write_changes(ctx, resident, changes, base_version, seq)
+    _record_event(ctx, rid, "updated",
+                  {"base_version": base_version, "version": version, "changes": changes})
 
+
+def json_value(value: Any) -> Any:
+    """A field's value as events and conflicts keep it (a date as "YYYY-MM-DD")."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def changed_fields(resident: Resident, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{field: {"old", "new"}} (JSON values) of the loaded `values` that differ from the case."""
+    return {field: {"old": json_value(getattr(resident, field)), "new": json_value(new)}
+            for field, new in values.items() if getattr(resident, field) != new}
+
+
+def write_changes(ctx: MutationContext, resident: Resident, changes: dict[str, dict[str, Any]],
+                  base_version: int, seq: int, values: dict[str, Any] | None = None) -> int:
+    """Set changed fields as a new version (change_seq `seq`); returns that version.
+
+    `changes` is changed_fields' answer; `values` the loaded values when they are not JSON
+    (a date). A field last set by another client in a version the phone had not seen
+    (base_version below it) is overwritten and a concurrent_edit conflict keeps both values.
+    """
+    rid = resident.resident_id
     version = resident.version + 1
     stamps = dict(resident.field_versions or {})
     for field, change in sorted(changes.items()):
@@ -373,11 +399,9 @@ def update_resident(ctx: MutationContext, data: dict) -> None:
                             "base_version": base_version, "mutation_id": ctx.mutation_id},
             })
         stamps[field] = _stamp(ctx, version)
-        setattr(resident, field, change["new"])
+        setattr(resident, field, (values or {}).get(field, change["new"]))
     resident.field_versions = stamps  # a new dict: plain JSON columns do not track mutation
     resident.version = version
     resident.updated_at = ctx.now
     resident.change_seq = seq
-    _record_event(ctx, rid, "updated",
-                  {"base_version": base_version, "version": version, "changes": changes})
-
+    return version

@@ -241,7 +241,8 @@ class BatchItem(Base):
 
 
 class ChangeCounter(Base):
-    """Single row (id=1) holding the global change sequence; its row lock orders commits."""
+    """One row per kecamatan (id = its code as an integer; id 1: the global counter of
+    before) holding its change sequence; the row lock orders commits (sync/changeseq.py)."""
 
     __tablename__ = "change_counter"
 

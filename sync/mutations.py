@@ -15,6 +15,7 @@ from marshmallow import Schema
 
 from .context import MutationContext
 from .handlers_delivery import deliver_card, handover_batch, record_collection
+from .handlers_identity import correct_identity
 from .handlers_pipeline import (
     cancel_pickup,
     pick_up,
@@ -26,6 +27,7 @@ from .handlers_pipeline import (
 from .handlers_registration import register_resident, update_field_errors, update_resident
 from .records import load_args
 from .schemas import RegisterResidentArgsSchema, UpdateResidentArgsSchema
+from .schemas_identity import CorrectIdentityArgsSchema
 from .schemas_pipeline import (
     CancelPickupArgsSchema,
     DeliverCardArgsSchema,
@@ -69,6 +71,8 @@ MUTATORS: Mapping[str, Mutator] = MappingProxyType({
     # registration (handlers_registration.py)
     "register_resident": Mutator(RegisterResidentArgsSchema, register_resident),
     "update_resident": Mutator(UpdateResidentArgsSchema, update_resident, update_field_errors),
+    # identity data corrected before verification (handlers_identity.py)
+    "correct_identity": Mutator(CorrectIdentityArgsSchema, correct_identity, update_field_errors),
     # SOP steps 2–3 (handlers_pipeline.py)
     "verify_resident": Mutator(VerifyResidentArgsSchema, verify_resident),
     "reject_resident": Mutator(RejectResidentArgsSchema, reject_resident),

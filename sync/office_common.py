@@ -7,6 +7,7 @@ from typing import Any, Iterable
 
 from marshmallow import ValidationError
 
+from .changeseq import use_kecamatan
 from .errors import OfficeError
 from .models import OFFICE_CLIENT_ID, WITA, Resident, as_utc
 from .records import Author, Rejection, in_kecamatan, load_args
@@ -32,6 +33,8 @@ class OfficeActor:
 def office_author(session, actor: OfficeActor, now: datetime) -> Author:
     """The Author of an office change: no device, so the device time is the server time."""
     now = as_utc(now)
+    # Office changes number from the kecamatan's own counter, like its phones' (changeseq.py).
+    use_kecamatan(session, actor.kecamatan_code)
     return Author(session, user_id=actor.user_id, client_id=OFFICE_CLIENT_ID, mutation_id=None,
                   device_at=now, now=now)
 

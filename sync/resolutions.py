@@ -1,7 +1,7 @@
 """The camat's decisions on conflicts (kinds and decisions: sync.stages.CONFLICT_DECISIONS)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Callable
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -9,10 +9,13 @@ from sqlalchemy.orm import aliased
 
 from .changeseq import allocate_change_seqs
 from .errors import OfficeError
+from .handlers_identity import recheck, refresh_identity
+from .handlers_registration import json_value
 from .models import Conflict, Resident, ResidentEvent, as_utc
 from .office_common import CAMAT_ONLY, OfficeActor, clean_note, office_author, require_role
 from .records import Author, in_kecamatan
 from .schemas import iso_utc
+from .schemas_identity import IDENTITY_FIELDS
 from .stages import CONFLICT_DECISION_LABELS, CONFLICT_DECISIONS, stage_rank
 
 MSG_CONFLICT_NOT_FOUND = "Konflik ini tidak ditemukan."
@@ -111,13 +114,25 @@ def _keep_second(author: Author, conflict: Conflict, resident: Resident, other) 
 def _restore_previous(author: Author, conflict: Conflict, resident: Resident, other) -> dict:
     field = conflict.field
     value = conflict.details["overwritten"]["value"]
-    old = getattr(resident, field)
-    setattr(resident, field, value)
+    old = json_value(getattr(resident, field))
+    # A corrected birth date is kept as text in the conflict's JSON.
+    restored = date.fromisoformat(value) if field == "birth_date" and value else value
+    changes = {field: {"old": old, "new": value}}
+    warnings = None
+    if field in IDENTITY_FIELDS:
+        # The warnings of the data as restored (a NIK check failing is a warning here: the
+        # value was valid when it was written, and the camat chose it).
+        _errors, warnings = recheck(resident, {field: restored}, changes, author.now)
+    setattr(resident, field, restored)
+    if warnings is not None:
+        # As a correction: name key, warnings, duplicate checks (a desa moved back also
+        # leaves the phones of the other desa through the event's changes, sync/pull.py).
+        refresh_identity(author, resident, changes, warnings)
     stamps = dict(resident.field_versions or {})
     stamps[field] = {"version": resident.version + 1, "client_id": author.client_id,
                      "user_id": author.user_id}
     resident.field_versions = stamps  # a new dict: plain JSON columns do not track mutation
-    return {"changes": {field: {"old": old, "new": value}}}
+    return {"changes": changes}
 
 
 def _merge(author: Author, conflict: Conflict, resident: Resident, other: Resident | None) -> dict:

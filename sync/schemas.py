@@ -51,6 +51,7 @@ from .wirefields import (  # noqa: F401  (re-exported: callers import them from 
 
 PROTOCOL_VERSION = 1
 MAX_MUTATIONS = 500  # per request; more → EnvelopeError("payload_too_large") → 413
+MAX_PAGE_SIZE = 500  # the bound of a request's `page_size` (the server's own page may be smaller)
 MAX_MUTATION_ID = 2**31 - 1  # clients.last_mutation_id is a 32-bit INTEGER
 
 # Fields an update_resident may change (last-writer-wins). Identity fields are not here:
@@ -136,6 +137,14 @@ class SyncRequestSchema(Schema):
         fields.Nested(MutationSchema),
         load_default=list,
         error_messages=_messages(invalid="Harus berupa daftar."),
+    )
+    # Optional (protocol addition): at most this many residents in the pull page, so that a
+    # phone on a link that keeps dropping asks for answers that fit between the cuts.
+    page_size = fields.Integer(
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE, error="Harus 1 sampai 500."),
+        error_messages=_messages(invalid="Harus bilangan bulat."),
     )
 
 
@@ -264,6 +273,11 @@ class ResidentSchema(Schema):
     pickup = fields.Nested(PickupSchema, allow_none=True)
     recording = fields.Nested(RecordingSchema, allow_none=True)
     batch_id = fields.String(allow_none=True)
+    # the batch's berita acara number (added by the pull; null when not in a batch)
+    batch_number = fields.String(allow_none=True)
+    # the times the phone's step forms must not precede (sync/step_order.py; added by the pull)
+    batch_handed_at = fields.String(allow_none=True)  # the batch's handover, ISO UTC
+    card_collected_at = fields.String(allow_none=True)  # this card's latest collection
     card_issue = fields.Nested(CardIssueSchema, allow_none=True)
     delivery = fields.Nested(DeliverySchema, allow_none=True)  # without the signature strokes
     merged_into = fields.String(allow_none=True)
@@ -300,12 +314,26 @@ class AssignmentsSchema(Schema):
     operations = fields.List(fields.Nested(OperationRefSchema))
 
 
+class NoticeSchema(Schema):
+    """A conflict the officer's change lost (sync/notices.py); the same id comes again on
+    later pulls of the case, the phone keeps it once."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={
+        "enum": ["double_delivery", "verify_vs_reject", "concurrent_edit"]})
+    resident_id = fields.String(required=True)
+    created_at = fields.String(required=True)
+    message = fields.String(required=True)
+
+
 class SyncChangesSchema(Schema):
     """Rows changed since the cursor; server/api adds `desa` and `assignments`."""
 
     residents = fields.List(fields.Nested(ResidentSchema), required=True)
     # ids of residents merged into another one by the camat: delete them on the phone
     removed = fields.List(fields.String(), required=True)
+    # conflicts on these residents that the officer's own change lost (protocol addition)
+    notices = fields.List(fields.Nested(NoticeSchema))
     desa = fields.List(fields.Nested(PlaceRefSchema))
     assignments = fields.Nested(AssignmentsSchema)
 

@@ -127,6 +127,7 @@ EVENT_KIND_LABELS: dict[str, str] = {
     "listed": "Diimpor dari daftar",
     "registered": "Didaftarkan",
     "updated": "Data diubah",
+    "identity_corrected": "Data identitas dikoreksi",
     "verified": "Diverifikasi",
     "rejected": "Ditolak",
     "picked_up": "Dijemput",

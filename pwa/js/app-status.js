@@ -6,21 +6,32 @@
  * it has.
  */
 import * as db from "./db.js";
-import { isoWithOffset } from "./format.js";
-import { $, APP_VERSION, el, formOpen, setNotice, state, sync } from "./app-shell.js";
+import { formatNumber, isoWithOffset } from "./format.js";
+import { $, APP_VERSION, el, endDraft, setNotice, state, sync } from "./app-shell.js";
 import { renderWarnings } from "./home-view.js";
 
 const LOW_SPACE_BYTES = 30 * 1024 * 1024;
+const BIG_EXPORT_BYTES = 25 * 1024 * 1024;
 
-/** Download the unsent and rejected records as a JSON file. */
+/** Download the unsent and rejected records as a JSON file; photos over 25 MB in all ask first
+ * (the file holds them in base64, built in memory), and a failure is said, never swallowed. */
 export async function downloadUnsent() {
-  const data = await db.exportUnsent();
-  if (!data.outbox.length && !data.perlu_perbaikan.length) {
-    setNotice("Tidak ada data yang belum terkirim.");
+  let blob;
+  try {
+    const photos = (await db.listAttachments()).reduce((n, a) => n + (a.blob?.size ?? a.size ?? 0), 0);
+    if (photos > BIG_EXPORT_BYTES && !window.confirm(`File akan besar (${formatNumber(Math.ceil((photos * 4) / 3 / 1048576))} MB). Lanjutkan?`)) return;
+    const data = await db.exportUnsent();
+    if (!data.outbox.length && !data.perlu_perbaikan.length && !data.foto_belum_terkirim.length) {
+      setNotice("Tidak ada data yang belum terkirim.");
+      return;
+    }
+    const payload = { exported_at: isoWithOffset(new Date()), app_version: `${APP_VERSION}+${state.version}`, ...data };
+    blob = new Blob([JSON.stringify(payload, null, 1)], { type: "application/json" });
+  } catch (err) {
+    // Home shows #notice; the login screen (another officer's data) shows #login-message.
+    setNotice($("login-message").textContent = `File tidak bisa dibuat: ${err?.message || err}`);
     return;
   }
-  const payload = { exported_at: isoWithOffset(new Date()), app_version: `${APP_VERSION}+${state.version}`, ...data };
-  const blob = new Blob([JSON.stringify(payload, null, 1)], { type: "application/json" });
   const stamp = isoWithOffset(new Date()).slice(0, 16).replace(/[-:]/g, "").replace("T", "-");
   const a = el("a", { href: URL.createObjectURL(blob), download: `cah-belum-terkirim-${stamp}.json` });
   document.body.append(a);
@@ -74,15 +85,16 @@ export function onUpdateWaiting(worker) {
   $("update-banner").hidden = false;
 }
 
-/** "Perbarui": confirm over an open form, wait for the sync, then swap. */
+/** "Perbarui": wait for the sync, keep an open form's input as a draft (offered after the
+ * reload), then swap. */
 export async function applyUpdate() {
   if (!state.waitingWorker || !state.updater) return;
-  if (formOpen() && !window.confirm("Isian yang belum disimpan akan hilang saat aplikasi diperbarui. Lanjutkan?")) return;
   if (sync.running) {
     $("sync-status").textContent = "Pembaruan menunggu sinkronisasi selesai…";
     $("update-button").disabled = true;
   }
   await sync.pause(); // never swap the app in the middle of a sync
+  await endDraft();
   state.updater.apply(state.waitingWorker);
 }
 
@@ -113,9 +125,12 @@ export async function setupServiceWorker({ onReady, onUpdateWaiting }) {
       reloadOnChange = true;
       worker.postMessage({ type: "SKIP_WAITING" });
     },
-    /** Ask the server whether a newer sw.js exists. */
+    /** Ask the server whether a newer sw.js exists: after the sync that `online` starts
+     * (one connection at a time on a weak link), at once when no sync can run. */
     check() {
-      return registration.update().catch(() => {});
+      const update = () => registration.update().catch(() => {});
+      if (!state.session?.token || sync.paused) return update();
+      sync.addEventListener("finished", update, { once: true });
     },
   };
 }

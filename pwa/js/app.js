@@ -12,12 +12,13 @@ import { STEPS, hashOf } from "./pipeline.js";
 import { openFix, openStep, setupCaseViews } from "./case-views.js";
 import { showCase } from "./case-screen.js";
 import {
-  $, APP_VERSION, fillOptions, go, loadData, onChanged, refresh, setNotice, setRouter, state, sync,
+  $, APP_VERSION, fillOptions, go, loadData, navigate, onChanged, refresh, setNotice, setRouter, state, sync,
 } from "./app-shell.js";
 import { onForeignClear, onLogin, onLogout, onSignedOut, showLogin } from "./session-view.js";
 import { onSyncButton, onSyncFinished, onSyncProgress, redrawHome, renderHome, showHome } from "./home-view.js";
 import { formControl, onCancel, onSave, openForm, runLiveChecks } from "./resident-form-view.js";
 import { redrawFix, showFix } from "./fix-view.js";
+import { wireDates } from "./date-input.js";
 import {
   applyUpdate, checkStorage, downloadUnsent, onUpdateWaiting, renderAppStatus, renderNet, requestPersistence,
   setupServiceWorker, shellVersion,
@@ -46,6 +47,7 @@ const STEP_ROUTES = Object.entries(STEPS).map(([name, { route, group }]) => {
 // ---------------------------------------------------------------- start
 async function init() {
   setRouter(route);
+  wireDates();
   fillOptions(formControl("sex"), SEX_LABELS);
   fillOptions(formControl("marital_status"), MARITAL_STATUS_LABELS);
   fillOptions(formControl("vulnerable_category"), VULNERABLE_CATEGORY_LABELS);
@@ -71,7 +73,7 @@ async function init() {
   setupCaseViews();
   onChanged(redrawHome);
   onChanged(redrawFix);
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", navigate);
   window.addEventListener("online", () => { renderNet(); state.updater?.check(); });
   window.addEventListener("offline", renderNet);
   sync.addEventListener("progress", onSyncProgress);

@@ -1,6 +1,6 @@
 /**
  * Uploads the photos whose mutation the server has accepted: PUT /api/attachments/<sha256> in
- * 64 KiB chunks with Content-Range, resuming from the server's Upload-Offset after a cut. The
+ * chunks of at most 64 KiB (smaller on a link that keeps dropping) with Content-Range, resuming from the server's Upload-Offset after a cut. The
  * local copy goes only when the server says the upload is complete. Run by the sync flusher
  * right after a successful sync (one flusher: never two uploads at once). The store (db.js or
  * a fake) and fetch are injected, so this file has no IndexedDB code and runs under node.
@@ -30,10 +30,12 @@ export class AttachmentUploader {
 
   /**
    * Upload every queued photo. onProgress({phase: "upload", bytesDone, bytesTotal, files,
-   * filesDone}) after each chunk. Resolves {status: "ok" | "offline" | "error", uploaded,
-   * failed, message}; never throws for network trouble.
+   * filesDone}) after each chunk; `chunkSize` (bytes) lowers the chunk for this run (the
+   * sync's link estimate). Resolves {status: "ok" | "offline" | "error", uploaded, failed,
+   * message}; never throws for network trouble.
    */
-  async run(token, onProgress = () => {}) {
+  async run(token, onProgress = () => {}, { chunkSize = this.chunkSize } = {}) {
+    const size = Math.min(this.chunkSize, chunkSize);
     const queue = await this.store.getUploadQueue();
     const bytesTotal = queue.reduce((n, a) => n + a.size, 0);
     let bytesDone = queue.reduce((n, a) => n + Math.min(a.offset || 0, a.size), 0);
@@ -48,7 +50,7 @@ export class AttachmentUploader {
       let offset = a.offset || 0;
       let outcome;
       try {
-        outcome = await this.#upload(a, url, auth, offset, (newOffset) => {
+        outcome = await this.#upload(a, url, auth, offset, size, (newOffset) => {
           bytesDone += newOffset - offset; // may go back when the server holds less
           offset = newOffset;
           report(index);
@@ -81,7 +83,7 @@ export class AttachmentUploader {
    * already complete hash answers 200 at once (docs/interfaces-pipeline.md). A kept photo
    * put back after a server restore (`verify`) asks HEAD first too: most are still there.
    */
-  async #upload(a, url, auth, startOffset, onOffset) {
+  async #upload(a, url, auth, startOffset, chunkSize, onOffset) {
     let offset = startOffset;
     if (offset > 0 || a.verify) {
       const res = await this.#request(url, { method: "HEAD", headers: auth });
@@ -97,7 +99,7 @@ export class AttachmentUploader {
     let stalls = 0;
     for (;;) {
       if (offset >= a.size) offset = 0; // the server holds all bytes but not "complete": start over
-      const chunk = nextChunk(offset, a.size, this.chunkSize);
+      const chunk = nextChunk(offset, a.size, chunkSize);
       const res = await this.#request(url, {
         method: "PUT",
         headers: { ...auth, "Content-Type": a.mime || "image/jpeg", "Content-Range": chunk.header },

@@ -1,11 +1,13 @@
 /**
  * The card delivery form: owner or proxy, the signature pad, a photo and GPS.
  */
-import { buildDelivery, gpsFromPosition, toLocalInput } from "./case-forms.js";
+import { buildDelivery, gpsFromPosition } from "./case-forms.js";
+import { setStepTime, stepTimeValue } from "./date-input.js";
 import { SignaturePad, signatureProblem } from "./signature-pad.js";
+import { checkStepOrder } from "./step-order.js";
 import { decodeSignature, encodeSignature } from "./signature-codec.js";
 import { clearErrors, current, defineForm, nameOf, openForm, photoField, save, showErrors, whoLine } from "./case-form-kit.js";
-import { $, go, newUuid, record } from "./app-shell.js";
+import { $, draftChanged, go, newUuid, record } from "./app-shell.js";
 
 let pad = null;
 let photo = null; // the photo field of the delivery
@@ -16,6 +18,7 @@ function signatureStatus() {
     ? `Tanda tangan: ${pad.strokes.length} goresan, ${n} titik.`
     : "Belum ada tanda tangan.";
   if (n) $("m-d-signature").textContent = "";
+  draftChanged();
 }
 
 function syncProxyFields() {
@@ -51,7 +54,7 @@ async function openDeliver(residentId, rejected = null) {
   $(a.recipient === "proxy" ? "d-proxy" : "d-owner").checked = true;
   $("d-proxy_name").value = a.proxy_name || "";
   $("d-proxy_relation").value = a.proxy_relation || "";
-  $("d-delivered_at").value = a.delivered_at ? toLocalInput(new Date(a.delivered_at)) : toLocalInput();
+  setStepTime("d-delivered_at", a.delivered_at);
   syncProxyFields();
   photo.reset(a.photo || null);
   pad.reset(); // measured now that the view is visible
@@ -88,9 +91,10 @@ async function submitDeliver(event) {
   const built = buildDelivery({
     recipient: $("d-proxy").checked ? "proxy" : $("d-owner").checked ? "owner" : "",
     proxy_name: $("d-proxy_name").value, proxy_relation: $("d-proxy_relation").value,
-    delivered_at: $("d-delivered_at").value, signature, signature_problem: problem,
+    delivered_at: stepTimeValue("d-delivered_at"), signature, signature_problem: problem,
     photo: taken.sha, gps: open.gps,
   }, { residentId: open.residentId, deliveryId: open.deliveryId });
+  checkStepOrder("deliver_card", [record(open.residentId)?.view], built, "delivered_at");
   if (!showErrors("deliver", built.errors)) return;
   await save("deliver", "deliver_card", built.args, taken.attachments, nameOf(open.residentId));
 }
@@ -106,4 +110,9 @@ export function setupDelivery() {
   $("d-proxy").addEventListener("change", syncProxyFields);
 }
 
-defineForm("deliver", "d", openDeliver, submitDeliver);
+// The draft keeps the signature's strokes (drawn again at the pad's size when restored).
+defineForm("deliver", "d", openDeliver, submitDeliver, {
+  marks: () => ({ signature: pad.points }),
+  extra: () => ({ signature: pad.toSignature() }),
+  restore: (d) => d.signature?.strokes.length && pad.load(d.signature),
+});

@@ -11,7 +11,10 @@ import { isoWithOffset } from "./format.js";
 import { preparePhoto } from "./photo.js";
 import { formatBytes } from "./photo-sizing.js";
 import { serverFieldMessages } from "./resident-form.js";
-import { $, desaName, el, go, loadData, record, setNotice, showView, sync } from "./app-shell.js";
+import { draftKey } from "./drafts.js";
+import {
+  $, desaName, draftChanged, dropDraft, el, go, loadData, mayLeave, record, setNotice, showView, startDraft, sync,
+} from "./app-shell.js";
 
 /**
  * Form kind → {prefix, open(residentId, rejected), submit(event)}. The kind is the base of the
@@ -22,9 +25,27 @@ export const FORMS = {};
 /** The open form: {kind, residentId, rid, rejected, ids…} (only this module replaces it). */
 export let current = null;
 
-/** Declare a step form (once, when its module loads). */
-export function defineForm(kind, prefix, open, submit) {
-  FORMS[kind] = { prefix, open, submit };
+const photos = {}; // control prefix → its photo field
+
+/**
+ * Declare a step form (once, when its module loads). Once opened and prefilled it keeps a draft
+ * (app-shell.js startDraft) with its photo; hooks (marks, extra, restore) add other input.
+ */
+export function defineForm(kind, prefix, open, submit, hooks = {}) {
+  const withDraft = async (residentId, rejected) => {
+    await open(residentId, rejected);
+    if ($(`view-${kind}`).hidden || current?.kind !== kind) return;
+    const photo = photos[prefix];
+    await startDraft(draftKey(kind, residentId), $(`${kind}-form`), {
+      marks: () => ({ ...hooks.marks?.(), photo: photo?.current?.sha256 }),
+      extra: () => ({ ...hooks.extra?.(), photo: photo?.current }),
+      restore: (d) => {
+        hooks.restore?.(d);
+        if (d.photo) photo?.show(d.photo);
+      },
+    });
+  };
+  FORMS[kind] = { prefix, open: withDraft, submit };
 }
 
 /** The name of a resident ("Warga" when unknown). */
@@ -100,6 +121,7 @@ export async function save(kind, name, args, attachments, who) {
     button.disabled = false;
   }
   current = null;
+  await dropDraft();
   // Only now, after the transaction committed, does the officer read "Tersimpan".
   await loadData();
   setNotice(`Tersimpan di HP: ${STEPS[name].label} ${who}.`);
@@ -109,6 +131,7 @@ export async function save(kind, name, args, attachments, who) {
 
 /** "Batal": back to the case, the fix list or home. */
 export function cancel() {
+  if (!mayLeave()) return;
   const back = current?.rid ? "#/perbaikan" : current?.residentId ? `#/warga/${current.residentId}` : "#/";
   current = null;
   go(back);
@@ -121,6 +144,7 @@ export function photoField(prefix, kind) {
   const status = $(`${prefix}-photo-status`);
   const preview = $(`${prefix}-photo-preview`);
   const field = { current: null, existing: null, busy: null };
+  photos[prefix] = field;
   const clearPreview = () => {
     if (preview.src) URL.revokeObjectURL(preview.src);
     preview.removeAttribute("src");
@@ -137,10 +161,8 @@ export function photoField(prefix, kind) {
     status.textContent = "Memproses foto…";
     field.busy = preparePhoto(file)
       .then((p) => {
-        field.current = { ...p, kind };
-        status.textContent = `Foto siap: ${p.width}×${p.height} piksel, ${formatBytes(p.size)} (asli ${formatBytes(p.originalSize)}).`;
-        preview.src = URL.createObjectURL(p.blob);
-        preview.hidden = false;
+        field.show({ ...p, kind });
+        draftChanged();
       })
       .catch((err) => {
         status.textContent = err.message;
@@ -148,6 +170,14 @@ export function photoField(prefix, kind) {
       })
       .finally(() => { field.busy = null; });
   });
+  /** Show a prepared photo (also one restored from a draft) as the chosen one. */
+  field.show = (p) => {
+    clearPreview();
+    field.current = p;
+    status.textContent = `Foto siap: ${p.width}×${p.height} piksel, ${formatBytes(p.size)} (asli ${formatBytes(p.originalSize)}).`;
+    preview.src = URL.createObjectURL(p.blob);
+    preview.hidden = false;
+  };
   field.reset = (existing = null) => {
     input.value = "";
     field.current = null;

@@ -3,7 +3,7 @@
  * (docs/interfaces-pipeline.md), with an Indonesian message per field. Each builder returns
  * {args, errors}; errors {field: message} block saving.
  */
-import { isoWithOffset } from "./format.js";
+import { parseStepTime } from "./date-input.js";
 import {
   NOT_PRINTED_REASON_LABELS, RECORD_FAILED_REASON_LABELS, RECIPIENT_LABELS, REJECTION_REASON_LABELS,
 } from "./labels.js";
@@ -34,34 +34,18 @@ function choice(value, table, errors, field) {
 }
 
 /**
- * A datetime-local value ("2026-11-28T09:15") → ISO 8601 with the device's offset. Required,
- * and not later than now (+10 minutes of slack for a slightly fast clock).
+ * A step time as typed, {date: "28/11/2026", time: "14:30"} (date-input.js: hh/bb/tttt, 24-hour
+ * WITA) → ISO 8601 with the WITA offset ("2026-11-28T14:30:00+08:00"). Required, and not later
+ * than now (+10 minutes of slack for a slightly fast clock).
  */
 export function localDateTime(value, errors, field, now = new Date()) {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(String(value || ""));
-  if (!m) {
-    errors[field] = value ? "Waktu tidak valid." : REQUIRED;
-    return null;
-  }
-  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] || 0));
-  if (Number.isNaN(date.getTime()) || date.getMonth() !== Number(m[2]) - 1) {
-    errors[field] = "Waktu tidak valid.";
-    return null;
-  }
-  if (date.getTime() > now.getTime() + FUTURE_SLACK_MS) {
-    errors[field] = "Waktu tidak boleh di masa depan.";
-    return null;
-  }
-  if (date.getFullYear() < 2020) {
-    errors[field] = "Waktu tidak masuk akal.";
-    return null;
-  }
-  return isoWithOffset(date);
-}
-
-/** The value for a datetime-local input showing `date` on the device clock ("2026-11-28T09:15"). */
-export function toLocalInput(date = new Date()) {
-  return isoWithOffset(date).slice(0, 16);
+  const { iso, error } = parseStepTime(value?.date, value?.time);
+  const t = Date.parse(iso);
+  if (error) errors[field] = error;
+  // Written so that NaN (an unreadable time) fails every test instead of passing them.
+  else if (!(t <= now.getTime() + FUTURE_SLACK_MS)) errors[field] = Number.isNaN(t) ? "Waktu tidak valid." : "Waktu tidak boleh di masa depan.";
+  else if (!(t >= Date.parse("2020-01-01T00:00:00+08:00"))) errors[field] = "Waktu tidak masuk akal.";
+  return errors[field] ? null : iso;
 }
 
 /** verify_resident: the SOP needs the KK copy (seen, or photographed); one eligibility check must hold. */

@@ -6,19 +6,22 @@
  * them (at the end).
  */
 import {
-  buildCancelPickup, buildCollection, buildHandover, buildPickup, buildRecording, buildReject, buildVerify, toLocalInput,
+  buildCancelPickup, buildCollection, buildHandover, buildPickup, buildRecording, buildReject, buildVerify,
 } from "./case-forms.js";
+import { setStepTime, stepTimeValue } from "./date-input.js";
 import {
   COLLECTION_OUTCOME_LABELS, MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECORD_FAILED_REASON_LABELS,
   REJECTION_REASON_LABELS, VERIFICATION_CHECK_LABELS, labelOf,
 } from "./labels.js";
 import { ageInYears, eligibilityNote, formatDate } from "./format.js";
 import { sortRecords } from "./work-lists.js";
+import { checkStepOrder } from "./step-order.js";
 import { offered } from "./pipeline.js";
 import {
   clearErrors, current, defineForm, nameOf, openForm, photoField, save, showErrors, whoLine,
 } from "./case-form-kit.js";
 import { $, desaName, el, fillOptions, go, newUuid, record, state } from "./app-shell.js";
+import { batchName } from "./case-screen.js";
 
 let kkPhoto = null; // the KK photo field of the verification form
 
@@ -66,6 +69,8 @@ async function submitReject(event) {
   clearErrors("reject");
   const built = buildReject({ reason: $("r-reason").value, reason_text: $("r-reason_text").value }, { residentId: current.residentId });
   if (!showErrors("reject", built.errors)) return;
+  // A rejection ends the case (only the camat can undo it): asked once more.
+  if (!window.confirm(`Tolak ${nameOf(current.residentId)} (${labelOf(REJECTION_REASON_LABELS, built.args.reason)})? Warga ini tidak diproses lagi; hanya camat yang bisa membatalkannya.`)) return;
   await save("reject", "reject_resident", built.args, [], nameOf(current.residentId));
 }
 
@@ -94,7 +99,7 @@ function openPickup(residentId = null, rejected = null) {
   const preset = a?.resident_ids || (residentId ? [residentId] : []);
   openForm("pickup", { residentId, rid: rejected?.rid ?? null, rejected, pickupId: a?.pickup_id || newUuid() });
   checklist("pickup-list", "pk", candidates("pick_up", preset), preset);
-  $("pk-picked_up_at").value = a?.picked_up_at ? toLocalInput(new Date(a.picked_up_at)) : toLocalInput();
+  setStepTime("pk-picked_up_at", a?.picked_up_at);
   $("pk-pickup_point").value = a?.pickup_point || "";
   $("pk-vehicle").value = a?.vehicle || "";
 }
@@ -104,7 +109,7 @@ async function submitPickup(event) {
   if (current?.kind !== "pickup") return;
   clearErrors("pickup");
   const built = buildPickup({
-    resident_ids: checkedIn("pickup-list"), picked_up_at: $("pk-picked_up_at").value,
+    resident_ids: checkedIn("pickup-list"), picked_up_at: stepTimeValue("pk-picked_up_at"),
     pickup_point: $("pk-pickup_point").value, vehicle: $("pk-vehicle").value,
   }, { pickupId: current.pickupId });
   if (!showErrors("pickup", built.errors)) return;
@@ -146,7 +151,7 @@ function openRecord(residentId, rejected = null) {
   $("rec-failed").disabled = !canFail;
   const a = rejected?.args || {};
   $(rejected?.name === "record_failed" ? "rec-failed" : "rec-done").checked = true;
-  $("rec-recorded_at").value = a.recorded_at ? toLocalInput(new Date(a.recorded_at)) : toLocalInput();
+  setStepTime("rec-recorded_at", a?.recorded_at);
   $("rec-reason").value = a.reason || "";
   $("rec-reason_text").value = a.reason_text || "";
   syncRecordFields();
@@ -158,8 +163,9 @@ async function submitRecord(event) {
   clearErrors("record");
   const outcome = $("rec-failed").checked ? "failed" : $("rec-done").checked ? "done" : "";
   const built = buildRecording({
-    outcome, recorded_at: $("rec-recorded_at").value, reason: $("rec-reason").value, reason_text: $("rec-reason_text").value,
+    outcome, recorded_at: stepTimeValue("rec-recorded_at"), reason: $("rec-reason").value, reason_text: $("rec-reason_text").value,
   }, { residentId: current.residentId });
+  if (built.name === "record_done") checkStepOrder(built.name, [record(current.residentId)?.view], built, "recorded_at");
   if (!showErrors("record", built.errors)) return;
   await save("record", built.name, built.args, [], nameOf(current.residentId));
 }
@@ -172,7 +178,7 @@ function openHandover(residentId = null, rejected = null) {
   openForm("handover", { residentId, rid: rejected?.rid ?? null, rejected, batchId: a?.batch_id || newUuid() });
   checklist("handover-list", "ho", candidates("handover_batch", preset), preset);
   $("ho-number").value = a?.number || "";
-  $("ho-handed_at").value = a?.handed_at ? toLocalInput(new Date(a.handed_at)) : toLocalInput();
+  setStepTime("ho-handed_at", a?.handed_at);
   $("ho-notes").value = a?.notes || "";
 }
 
@@ -182,8 +188,9 @@ async function submitHandover(event) {
   clearErrors("handover");
   const built = buildHandover({
     resident_ids: checkedIn("handover-list"), number: $("ho-number").value,
-    handed_at: $("ho-handed_at").value, notes: $("ho-notes").value,
+    handed_at: stepTimeValue("ho-handed_at"), notes: $("ho-notes").value,
   }, { batchId: current.batchId });
+  checkStepOrder("handover_batch", checkedIn("handover-list").map((id) => record(id)?.view), built, "handed_at");
   if (!showErrors("handover", built.errors)) return;
   await save("handover", "handover_batch", built.args, [], `berkas ${built.args.number} (${built.args.resident_ids.length} warga)`);
 }
@@ -216,13 +223,13 @@ function openCollection(residentId, rejected = null) {
   const v = record(residentId)?.view;
   const batchId = a?.batch_id || v?.batch_id || null;
   openForm("collection", { residentId, rid: rejected?.rid ?? null, rejected, batchId });
-  $("collection-batch").textContent = batchId ? `Berkas ${v?.batch_number || batchId.slice(0, 8)}` : "Berkas tidak diketahui di HP ini.";
+  $("collection-batch").textContent = batchId ? batchName({ batch_id: batchId, batch_number: v?.batch_id === batchId ? v.batch_number : null }) : "Berkas tidak diketahui di HP ini.";
   const items = new Map((a?.items || []).map((i) => [i.resident_id, i]));
   const rows = sortRecords(state.residents.filter((r) => items.has(r.resident_id)
     || (offered("record_collection", r.view.stage) && (!batchId || r.view.batch_id === batchId))));
   $("collection-list").replaceChildren(...rows.map((r) => collectionRow(r, items.get(r.resident_id))));
   current.rows = rows.map((r) => r.resident_id);
-  $("col-collected_at").value = a?.collected_at ? toLocalInput(new Date(a.collected_at)) : toLocalInput();
+  setStepTime("col-collected_at", a?.collected_at);
 }
 
 async function submitCollection(event) {
@@ -236,7 +243,8 @@ async function submitCollection(event) {
   const items = current.rows.map((id) => ({
     resident_id: id, outcome: $(`col-o-${id}`).value, reason: $(`col-r-${id}`).value, reason_text: $(`col-t-${id}`).value,
   }));
-  const built = buildCollection({ items, collected_at: $("col-collected_at").value }, { batchId: current.batchId });
+  const built = buildCollection({ items, collected_at: stepTimeValue("col-collected_at") }, { batchId: current.batchId });
+  checkStepOrder("record_collection", current.rows.map((id) => record(id)?.view), built, "collected_at");
   if (!showErrors("collection", built.errors)) return;
   await save("collection", "record_collection", built.args, [], `${built.args.items.length} KTP`);
 }

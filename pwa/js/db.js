@@ -5,16 +5,18 @@
  */
 import { makeEntry, recoverFromGap, sortById } from "./outbox-rules.js";
 import { groupByResident, planLogin, planSyncApply, residentRecord } from "./sync-merge.js";
+import { dismissedKey, withoutNotice } from "./notices.js";
 import { orphanAttachmentIds, readyAttachmentIds, residentIdsOf, touchedIds, uploadQueue } from "./pipeline.js";
 import { healTrigger, planLoginHeal } from "./heal-rules.js";
 import { carryOutHeal, healIfNeeded, keepLog, keepPhoto } from "./db-kept.js";
+import { staleDrafts, storageError } from "./drafts.js";
 
 export const DB_NAME = "cah";
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 const SESSION_KEY = "current";
 // acked: what the server acknowledged, kept to heal a restored server; kept_photos: uploaded
-// photos kept for the same reason (heal-rules.js says how long).
-const STORES = ["session", "residents", "outbox", "rejected", "attachments", "acked", "kept_photos"];
+// photos kept for the same reason (heal-rules.js says how long); drafts: forms not yet saved.
+const STORES = ["session", "residents", "outbox", "rejected", "attachments", "acked", "kept_photos", "drafts"];
 
 let dbPromise = null;
 
@@ -47,6 +49,8 @@ const UPGRADES = [
     db.createObjectStore("acked", { keyPath: "seq", autoIncrement: true });
     db.createObjectStore("kept_photos", { keyPath: "sha256" });
   },
+  // v4 (issue #11): what the officer typed into a form and has not saved yet (never sent).
+  (db) => db.createObjectStore("drafts", { keyPath: "key" }),
 ];
 
 /** The single database connection (opened once, upgraded in place). */
@@ -60,6 +64,8 @@ export function openDb() {
     };
     request.onsuccess = () => {
       const db = request.result;
+      // Queued before anything reads a draft, so an expired one is never offered.
+      try { dropStaleDrafts(db.transaction(["drafts"], "readwrite").objectStore("drafts")); } catch { /* next start */ }
       // A newer app version in another tab wants to upgrade: step aside instead of blocking it.
       db.onversionchange = () => {
         db.close();
@@ -74,6 +80,13 @@ export function openDb() {
     request.onblocked = () => console.warn("IndexedDB upgrade waits for another tab to close");
   });
   return dbPromise;
+}
+
+// Drafts older than DRAFT_DAYS or of residents that left the phone (drafts.js staleDrafts).
+function dropStaleDrafts(store, goneIds) {
+  store.getAll().onsuccess = (e) => {
+    for (const key of staleDrafts(e.target.result, Date.now(), goneIds)) store.delete(key);
+  };
 }
 
 const req = (request) =>
@@ -101,9 +114,9 @@ async function run(names, mode, work) {
   } catch (err) {
     try { tx.abort(); } catch { /* already finished */ }
     await done.catch(() => {});
-    throw err;
+    throw storageError(err);
   }
-  await done;
+  await done.catch((err) => { throw storageError(err); });
   return result;
 }
 
@@ -274,6 +287,7 @@ export function applySyncResponse(response, nowIso) {
     for (const r of plan.rejected) s.rejected.add(r);
     for (const id of plan.deleteResidents) s.residents.delete(id);
     for (const r of plan.putResidents) s.residents.put(r);
+    dropStaleDrafts(s.drafts, plan.deleteResidents);
     await releaseAttachments(s, plan.readyAttachments);
     await keepLog(s, plan.logged, session.client_id, nowIso);
     const last = Number(response.last_mutation_id ?? 0);
@@ -316,9 +330,10 @@ export function startSession(login) {
   return run(STORES, "readwrite", async (s) => {
     const previous = await req(s.session.get(SESSION_KEY));
     const outbox = await req(s.outbox.getAll());
-    const plan = planLogin(previous, outbox, login);
+    const dismissed = await req(s.session.get(dismissedKey(login.user?.username)));
+    const plan = planLogin(previous, outbox, login, dismissed?.ids);
     if (plan.clearLocal) {
-      for (const name of ["residents", "rejected", "outbox", "attachments", "acked", "kept_photos"]) s[name].clear();
+      for (const name of ["residents", "rejected", "outbox", "attachments", "acked", "kept_photos", "drafts"]) s[name].clear();
     } else {
       for (const e of outbox) s.outbox.delete(e.id);
       for (const e of plan.renumbered) s.outbox.add(e);
@@ -336,7 +351,8 @@ export function startSession(login) {
 
 /**
  * End the session on this phone. keepData (unsent work exists): only the token goes, so the
- * same officer can log in again and send it. Otherwise every store is emptied (personal data).
+ * same officer can log in again and send it. Otherwise every store is emptied (personal data)
+ * except each officer's dismissed conflict ids (notices.js dismissedKey).
  */
 export function signOut({ keepData, reason = "logout", message = "" }) {
   return run(STORES, "readwrite", async (s) => {
@@ -344,9 +360,30 @@ export function signOut({ keepData, reason = "logout", message = "" }) {
     if (keepData) {
       if (session) s.session.put({ ...session, token: null, signed_out: { reason, message } });
     } else {
-      for (const name of STORES) s[name].clear();
+      for (const name of STORES) if (name !== "session") s[name].clear();
+      s.session.delete(SESSION_KEY);
     }
   });
+}
+
+/** The draft of a form ({key, user, hash, at, values, signature?, photo?, resume?}) or null. */
+export function getDraft(key) {
+  return run(["drafts"], "readonly", async (s) => (await req(s.drafts.get(key))) ?? null);
+}
+
+/** Every draft on the phone. */
+export function listDrafts() {
+  return run(["drafts"], "readonly", (s) => req(s.drafts.getAll()));
+}
+
+/** Keep (replace) a form's draft. */
+export function putDraft(draft) {
+  return run(["drafts"], "readwrite", async (s) => { s.drafts.put(draft); });
+}
+
+/** Forget a form's draft (saved or discarded). */
+export function deleteDraft(key) {
+  return run(["drafts"], "readwrite", async (s) => { s.drafts.delete(key); });
 }
 
 /** Remember why the last sync failed (shown on the home screen). */
@@ -357,22 +394,45 @@ export function noteSyncError(error) {
   });
 }
 
-/** Everything not yet accepted by the server, for "Unduh data yang belum terkirim". */
-export function exportUnsent() {
-  return run(["session", "outbox", "rejected", "attachments"], "readonly", async (s) => {
+/** Dismiss a conflict notice for good (notices.js withoutNotice). */
+export function dismissNotice(id) {
+  return run(["session"], "readwrite", async (s) => {
     const session = await req(s.session.get(SESSION_KEY));
-    const photos = await req(s.attachments.getAll());
+    if (!session) return;
+    const next = withoutNotice(session, id);
+    s.session.put(next);
+    if (next.user?.username) s.session.put({ key: dismissedKey(next.user.username), ids: next.dismissed_notices });
+  });
+}
+
+/** Everything not yet accepted by the server, for "Unduh data yang belum terkirim" (format 2,
+ * docs/phone-app.md): photos in base64, read after the transaction (it cannot wait). */
+export async function exportUnsent() {
+  const data = await run(["session", "outbox", "rejected", "attachments"], "readonly", async (s) => {
+    const session = await req(s.session.get(SESSION_KEY));
     return {
+      format: "cah-belum-terkirim",
+      format_version: 2,
       client_id: session?.client_id ?? null,
       user: session?.user?.username ?? null,
       kecamatan: session?.kecamatan ?? null,
       outbox: sortById(await req(s.outbox.getAll())),
       perlu_perbaikan: await req(s.rejected.getAll()),
-      // Photo bytes stay in the app (a JSON file is no place for them); these say which wait.
-      foto_belum_terkirim: photos.map(({ blob, ...meta }) => meta),
+      foto_belum_terkirim: await req(s.attachments.getAll()),
     };
   });
+  data.foto_belum_terkirim = await Promise.all(data.foto_belum_terkirim.map(async ({ blob, ...meta }) =>
+    ({ ...meta, data: blob ? await base64(blob) : null })));
+  return data;
 }
+
+const base64 = (blob) =>
+  new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(String(r.result).split(",")[1] ?? "");
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
 
 /** Empty every store (used after the officer explicitly chose to discard another officer's data). */
 export function clearAll() {

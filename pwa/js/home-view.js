@@ -8,6 +8,7 @@ import { stageLabel } from "./labels.js";
 import { formatAge, formatDate, formatDateTimeWita, formatNumber, maskNik } from "./format.js";
 import { formatBytes } from "./photo-sizing.js";
 import { $, assignedDesa, desaName, el, go, refresh, showView, state, sync } from "./app-shell.js";
+import { renderNotices } from "./case-screen.js";
 
 const LIST_LIMIT = 200; // longer lists are searched, not scrolled
 
@@ -38,6 +39,7 @@ function renderCounters() {
   $("outbox-age").textContent = !age ? "" : age === "baru saja" ? "(baru saja)" : `(sejak ${age} lalu)`;
   if (!sync.running) $("sync-status").textContent = idleSyncText();
   renderWarnings();
+  renderNotices($("home-notices"));
 }
 
 function idleSyncText() {
@@ -50,7 +52,10 @@ function idleSyncText() {
     if (r.done) parts.push(`${formatNumber(r.done)} data terkirim`);
     if (r.rejected) parts.push(`${formatNumber(r.rejected)} perlu perbaikan`);
     if (r.received) parts.push(`${formatNumber(r.received)} data warga diperbarui`);
-    return `Sinkron berhasil${parts.length ? `: ${parts.join(", ")}` : ""}. ${last}`;
+    // A conflict the officer's change lost is no plain success (notices.js).
+    const n = state.session?.notices?.length;
+    if (n) parts.unshift(`${formatNumber(n)} pemberitahuan konflik`);
+    return `Sinkron ${n ? "selesai" : "berhasil"}${parts.length ? `${n ? "," : ":"} ${parts.join(", ")}` : ""}. ${last}`;
   }
   return last;
 }
@@ -164,7 +169,10 @@ export async function onSyncFinished(event) {
   $("sync-progress").hidden = true;
   $("sync-button").disabled = false;
   await refresh();
-  if (event.detail.status === "offline" && state.counts.outbox) {
+  const { status, retryInMs } = event.detail;
+  if (status === "offline" && retryInMs) {
+    $("sync-status").textContent = `Sinyal terputus, mencoba lagi dalam ${formatNumber(Math.ceil(retryInMs / 1000))} detik.${state.counts.outbox ? ` ${formatNumber(state.counts.outbox)} data menunggu.` : ""}`;
+  } else if (status === "offline" && state.counts.outbox) {
     $("sync-status").textContent = `Tidak ada sinyal. ${formatNumber(state.counts.outbox)} data menunggu dan akan dikirim otomatis.`;
   }
 }

@@ -5,6 +5,7 @@
  * only lets the officer see it at once (tests/js/stage-transitions.test.mjs holds it to the
  * server's own table). Also the life of a photo waiting for upload.
  */
+import { checkKk, checkNik } from "./identity-checks.js";
 
 /** Forward stages in pipeline order; `rejected` is terminal and ranked apart (-1). */
 export const STAGE_ORDER = Object.freeze([
@@ -83,7 +84,7 @@ export const STEPS = Object.freeze({
     label: "Penyerahan ke Disdukcapil", action: "Serahkan berkas ke Disdukcapil", route: "#/serahkan-berkas/{id}",
     form: "handover", group: true, offeredAt: ["recorded"],
     residents: (a) => [...(a.resident_ids || [])],
-    local: (v, a) => ({ ...v, stage: forward(v, "recorded", "sent_to_registry"), batch_id: a.batch_id, batch_number: a.number }),
+    local: (v, a) => ({ ...v, stage: forward(v, "recorded", "sent_to_registry"), batch_id: a.batch_id, batch_number: a.number, batch_handed_at: a.handed_at }),
   },
   record_collection: {
     label: "Pengambilan KTP", action: "Catat pengambilan KTP", route: "#/warga/{id}/ambil-ktp", form: "collection",
@@ -92,7 +93,7 @@ export const STEPS = Object.freeze({
     local: (v, a, id) => {
       const item = (a.items || []).find((i) => i.resident_id === id);
       if (!item) return v;
-      if (item.outcome === "collected") return { ...v, stage: forward(v, "sent_to_registry", "card_collected"), card_issue: null };
+      if (item.outcome === "collected") return { ...v, stage: forward(v, "sent_to_registry", "card_collected"), card_issue: null, card_collected_at: a.collected_at };
       return { ...v, card_issue: { reason: item.reason, reason_text: item.reason_text ?? null, batch_id: a.batch_id, at: a.collected_at } };
     },
   },
@@ -114,7 +115,21 @@ export const STEPS = Object.freeze({
     label: "Perubahan data warga", action: "Ubah data", route: "#/ubah/{id}", offeredAt: [...STAGE_ORDER.slice(1), "rejected"],
     local: (v, a) => ({ ...v, ...a.fields }),
   },
+  // Saved by update_resident's form when an identity field changed before verification.
+  correct_identity: {
+    label: "Koreksi data identitas", action: "Ubah data", route: "#/ubah/{id}", offeredAt: [],
+    // NIK/KK warnings as the server recomputes them (only it knows a NIK of another kecamatan).
+    local: (v, a) => {
+      const n = { ...v, ...a.fields };
+      const k = { kecamatanCode: String(n.desa_code).slice(0, 6) };
+      return { ...n, warnings: [...checkNik(n.nik, { ...k, sex: n.sex, birthDate: n.birth_date }).warnings,
+        ...checkKk(n.kk_number, k).warnings, ...(v.warnings || []).filter((w) => w === "nik_registered_elsewhere" && n.nik === v.nik)] };
+    },
+  },
 });
+
+/** True while the officer may correct identity data: before verification. */
+export const identityEditable = (stage) => rankOf(stage) >= 0 && rankOf(stage) < rankOf("verified");
 
 /** The hash that opens step `name` for resident `id` (a group step also without one). */
 export function hashOf(name, id) {

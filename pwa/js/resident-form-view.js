@@ -1,17 +1,22 @@
 /**
- * The registration and edit form of a resident, the form of the steps register_resident and
- * update_resident (also used to fix a rejected one): opening it prefilled, live NIK/KK checks,
- * field errors, and saving the mutation.
+ * The registration and edit form of a resident, the form of the steps register_resident,
+ * update_resident and, before verification, correct_identity (also used to fix a rejected one):
+ * opening it prefilled, live NIK/KK checks, field errors, and saving the mutation.
  */
 import * as db from "./db.js";
 import { baseVersionOf } from "./outbox-rules.js";
-import { FREE_FIELDS, buildRegistration, buildUpdate, idNumber, serverFieldMessages, todayIso } from "./resident-form.js";
+import { FREE_FIELDS, buildCorrection, buildRegistration, buildUpdate, idNumber, serverFieldMessages } from "./resident-form.js";
+import { identityEditable } from "./pipeline.js";
 import { checkKk, checkNik, messageFor } from "./identity-checks.js";
+import { showNikOnPhone } from "./case-screen.js";
 import { FIELD_LABELS } from "./labels.js";
 import { ageInYears, eligibilityNote, isoWithOffset } from "./format.js";
+import { echo, parseDate, setDate } from "./date-input.js";
 import {
-  $, assignedDesa, desaName, el, go, kecamatanCode, loadData, newUuid, setNotice, showView, state, sync,
+  $, assignedDesa, desaName, dropDraft, el, go, kecamatanCode, loadData, mayLeave, newUuid, setNotice, showView,
+  startDraft, state, sync,
 } from "./app-shell.js";
+import { draftKey } from "./drafts.js";
 import { checkStorage } from "./app-status.js";
 
 const FORM_FIELDS = Object.keys(FIELD_LABELS);
@@ -35,33 +40,37 @@ function clearFormMessages() {
 
 /** Open the form: new, edit, or fixing a rejected record (rid, serverError). */
 export function openForm({ mode, values = {}, residentId = null, record = null, rid = null, serverError = null }) {
-  state.form = { mode, residentId, record, rid };
+  const editing = mode === "edit";
+  // Before verification "Ubah data" corrects the identity fields too (correct_identity).
+  const identity = editing && identityEditable(record?.view?.stage);
+  state.form = { mode, residentId, record, rid, identity };
   const form = $("resident-form");
   form.reset();
   clearFormMessages();
   const desa = formControl("desa_code");
   desa.replaceChildren(el("option", { value: "", text: "Pilih desa…" }), ...assignedDesa().map((d) => el("option", { value: d.code, text: d.name })));
   if (assignedDesa().length === 1 && mode === "new") desa.value = assignedDesa()[0].code;
-  const editing = mode === "edit";
   $("form-title").textContent = rid ? "Perbaiki data yang ditolak" : editing ? "Ubah data warga" : "Daftarkan warga baru";
   $("save-button").textContent = editing ? "Simpan perubahan" : "Simpan";
-  $("form-identity-note").hidden = !editing;
+  $("form-identity-note").hidden = !editing || identity;
   for (const f of FORM_FIELDS) {
     const control = formControl(f);
-    control.disabled = editing && !FREE_FIELDS.includes(f);
+    control.disabled = editing && !identity && !FREE_FIELDS.includes(f);
     const value = values[f];
     if (value != null) {
       if (f === "desa_code" && ![...desa.options].some((o) => o.value === value)) {
         desa.append(el("option", { value, text: desaName(value) }));
       }
-      control.value = value;
+      if (f === "birth_date") setDate(control, value);
+      else control.value = value;
     }
   }
+  echo(formControl("birth_date"));
   if (serverError) showServerError(serverError);
-  formControl("birth_date").max = todayIso();
   runLiveChecks();
   showView("view-form");
-  (editing ? formControl("phone") : formControl(desa.value ? "name" : "desa_code")).focus();
+  formControl(editing ? (identity ? "name" : "phone") : desa.value ? "name" : "desa_code").focus();
+  startDraft(draftKey(editing ? "update" : "register", residentId), form);
 }
 
 function showServerError(rejected) {
@@ -93,16 +102,20 @@ export async function openResidentStep(name, residentId, rejected = null) {
     const values = Object.fromEntries(Object.entries(record.view).filter(([k, v]) => FORM_FIELDS.includes(k) && v != null));
     return openForm({ mode: "new", values, residentId });
   }
-  openForm({ mode: "edit", values: { ...record.view, ...rejected?.args.fields }, residentId, record, rid, serverError: rejected });
+  // Identity values of a refused correction only while they may still be corrected here.
+  const fixed = Object.entries(rejected?.args.fields || {}).filter(([f]) => identityEditable(record.view.stage) || FREE_FIELDS.includes(f));
+  openForm({ mode: "edit", values: { ...record.view, ...Object.fromEntries(fixed) }, residentId, record, rid, serverError: rejected });
 }
 
 function formValues() {
-  return Object.fromEntries(FORM_FIELDS.map((f) => [f, formControl(f).value]));
+  const v = Object.fromEntries(FORM_FIELDS.map((f) => [f, formControl(f).value]));
+  // typed as hh/bb/tttt; the rules and the wire use ISO (unreadable text stays, to be refused)
+  return { ...v, birth_date: parseDate(v.birth_date).iso || v.birth_date };
 }
 
-/** NIK/KK checks and the age note while typing (not when editing). */
+/** NIK/KK checks and the age note while typing (not when editing free fields only). */
 export function runLiveChecks() {
-  if (state.form?.mode === "edit") {
+  if (state.form?.mode === "edit" && !state.form.identity) {
     $("age-note").textContent = "";
     return;
   }
@@ -111,6 +124,7 @@ export function runLiveChecks() {
   const nik = checkNik(idNumber(v.nik), { sex: v.sex || null, birthDate: v.birth_date || null, ...opts });
   const kk = checkKk(idNumber(v.kk_number), opts);
   showChecks("nik", nik);
+  showNikOnPhone(idNumber(v.nik), state.form?.residentId); // before saving, from the phone's data
   showChecks("kk_number", kk);
   $("age-note").textContent = eligibilityNote(ageInYears(v.birth_date), v.marital_status);
 }
@@ -156,14 +170,16 @@ export async function onSave(event) {
     name = "register_resident";
     args = built.args;
   } else {
-    const built = buildUpdate(values, form.record.view);
+    const built = form.identity
+      ? buildCorrection(values, form.record.view, { kecamatanCode: kecamatanCode(), desaCodes: assignedDesa().map((d) => d.code) })
+      : { ...buildUpdate(values, form.record.view), name: "update_resident" };
     showFieldErrors(built.errors);
     if (Object.keys(built.errors).length) return;
     if (!Object.keys(built.fields).length) {
       $("form-message").textContent = "Tidak ada perubahan untuk disimpan.";
       return;
     }
-    name = "update_resident";
+    name = built.name;
     args = { resident_id: form.residentId, base_version: baseVersionOf(form.record), fields: built.fields };
   }
   const button = $("save-button");
@@ -179,8 +195,9 @@ export async function onSave(event) {
     button.disabled = false;
   }
   // Only now, after the transaction committed, does the officer read "Tersimpan".
-  const who = name === "register_resident" ? args.name : form.record.view.name;
+  const who = name === "register_resident" ? args.name : args.fields.name ?? form.record.view.name;
   state.form = null;
+  await dropDraft();
   await loadData();
   setNotice(`Tersimpan di HP: ${who}.`);
   go("#/");
@@ -190,6 +207,7 @@ export async function onSave(event) {
 
 /** "Batal": back to where the form was opened from. */
 export function onCancel() {
+  if (!mayLeave()) return;
   state.form = null;
   go(window.location.hash.startsWith("#/perbaiki/") ? "#/perbaikan" : "#/");
 }

@@ -8,6 +8,8 @@ import { DISABILITY_LABELS, MARITAL_STATUS_LABELS, SEX_LABELS, VULNERABLE_CATEGO
 
 /** Fields an update_resident may change (sync/schemas.py FREE_FIELDS). */
 export const FREE_FIELDS = Object.freeze(["phone", "address", "rt", "rw", "notes", "vulnerable_category", "disability"]);
+/** Fields a correct_identity may change too (sync/schemas_identity.py IDENTITY_FIELDS). */
+export const IDENTITY_FIELDS = Object.freeze(["name", "nik", "kk_number", "sex", "birth_place", "birth_date", "marital_status", "desa_code"]);
 
 const REQUIRED = "Wajib diisi.";
 const CHOOSE = "Silakan pilih.";
@@ -144,6 +146,24 @@ export function buildUpdate(values, current) {
     if ((fields[f] ?? null) !== (current?.[f] ?? null)) changed[f] = fields[f];
   }
   return { fields: changed, errors };
+}
+
+/**
+ * Validate an edit that may correct identity fields too (registration rules). Returns {name,
+ * fields, errors, warnings}: correct_identity if an identity field changed, else update_resident,
+ * and only the changed fields; an untouched stored value blocks nothing.
+ */
+export function buildCorrection(values, current, opts) {
+  const { args, errors, warnings } = buildRegistration(values, opts);
+  const fields = {};
+  for (const f of [...IDENTITY_FIELDS, ...FREE_FIELDS]) {
+    if ((args[f] ?? null) !== (current?.[f] ?? null)) fields[f] = args[f];
+  }
+  for (const f of Object.keys(errors)) {
+    if (f === "address" ? errors.address === REQUIRED : !(f in fields) && !FREE_FIELDS.includes(f)) delete errors[f];
+  }
+  const name = IDENTITY_FIELDS.some((f) => f in fields) ? "correct_identity" : "update_resident";
+  return { name, fields, errors, warnings };
 }
 
 /** Flatten the server's field messages ({"args.nik": "…"} or nested) to {field: message}. */

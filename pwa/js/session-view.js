@@ -6,7 +6,8 @@
 import * as db from "./db.js";
 import { holdsForeignWork } from "./sync-merge.js";
 import { formatNumber } from "./format.js";
-import { $, formOpen, go, loadData, showView, state, sync } from "./app-shell.js";
+import { resumeHash } from "./drafts.js";
+import { $, go, loadData, showView, state, suspendDraft, sync } from "./app-shell.js";
 import { requestPersistence } from "./app-status.js";
 
 /** The login screen, with why the session ended when it was not a logout. */
@@ -72,7 +73,8 @@ export async function onLogin(event) {
     requestPersistence();
     sync.resume();
     sync.start();
-    go("#/");
+    // Back to a form the server's sign-out interrupted: it offers what was typed.
+    go(resumeHash(await db.listDrafts(), state.session?.user?.username));
     sync.flush("login");
   } finally {
     button.disabled = false;
@@ -124,9 +126,11 @@ export async function onLogout() {
   showLogin();
 }
 
-/** The sync client lost the session (401/403): back to the login screen. */
+/** The sync client lost the session (401/403): back to the login screen; an open form's input
+ * stays as a draft of this officer and is offered again after the next login. */
 export async function onSignedOut() {
   await loadData();
-  if (formOpen() && !window.confirm("Sesi berakhir. Isian yang belum disimpan akan hilang. Lanjutkan?")) return;
+  const kept = await suspendDraft();
   showLogin();
+  if (kept) $("login-message").textContent += " Isian yang belum disimpan tetap ada di HP dan dibuka lagi setelah Anda masuk.";
 }

@@ -1,7 +1,7 @@
 /**
  * The signature pad: a <canvas> the recipient signs on with a finger (pointer events cover
- * touch, pen and mouse). Points are integer pad pixels (the canvas's CSS size at the time the
- * pad was cleared), thinned while drawing and simplified per stroke so a typical signature
+ * touch, pen and mouse). Points are integer pad pixels (the canvas's CSS size when the pad
+ * was cleared or last resized), thinned while drawing and simplified per stroke so a typical signature
  * stays a few hundred bytes in format 1 (signature-codec.js). The geometry helpers are pure
  * and exported for node tests; only the SignaturePad class touches the DOM.
  */
@@ -93,14 +93,14 @@ export function signatureProblem(strokes) {
   return "";
 }
 
-/** Scale strokes drawn on one pad size onto another (used when a saved signature is shown again). */
+/**
+ * Fit strokes drawn on one pad size into another with ONE scale factor, so the signature keeps
+ * its proportions (a saved signature shown again; the pad resized when the phone is rotated).
+ */
 export function scaleStrokes(strokes, from, to) {
-  const sx = to.width / from.width;
-  const sy = to.height / from.height;
-  return strokes.map((s) => s.map(([x, y]) => [
-    Math.min(to.width - 1, Math.max(0, Math.round(x * sx))),
-    Math.min(to.height - 1, Math.max(0, Math.round(y * sy))),
-  ]));
+  const k = Math.min(to.width / from.width, to.height / from.height);
+  const at = (v, max) => Math.min(max - 1, Math.max(0, Math.round(v * k)));
+  return strokes.map((s) => s.map(([x, y]) => [at(x, to.width), at(y, to.height)]));
 }
 
 /** The pad widget bound to a canvas. onChange() runs after every stroke, undo and clear. */
@@ -118,16 +118,14 @@ export class SignaturePad {
     canvas.addEventListener("pointerup", (e) => this.#up(e));
     canvas.addEventListener("pointercancel", (e) => this.#up(e));
     canvas.addEventListener("lostpointercapture", (e) => this.#up(e));
+    // Rotating the phone resizes the pad, also in the middle of a signature.
+    if (typeof ResizeObserver === "function") new ResizeObserver(() => this.#fit()).observe(canvas);
   }
 
   /** Measure the canvas (call when it becomes visible) and start empty. */
   reset() {
     const rect = this.canvas.getBoundingClientRect();
-    this.width = Math.max(1, Math.round(rect.width));
-    this.height = Math.max(1, Math.round(rect.height));
-    const dpr = globalThis.devicePixelRatio || 1;
-    this.canvas.width = Math.round(this.width * dpr);
-    this.canvas.height = Math.round(this.height * dpr);
+    this.#size(Math.max(1, Math.round(rect.width)), Math.max(1, Math.round(rect.height)));
     this.strokes = [];
     this.current = null;
     this.#draw();
@@ -164,8 +162,29 @@ export class SignaturePad {
     return { width: this.width, height: this.height, strokes: this.strokes.map((s) => s.map((p) => [...p])) };
   }
 
+  #size(width, height) {
+    this.width = width;
+    this.height = height;
+    const dpr = globalThis.devicePixelRatio || 1;
+    this.canvas.width = Math.round(width * dpr);
+    this.canvas.height = Math.round(height * dpr);
+  }
+
+  /** The pad changed size (rotation): from now on one pad px is one CSS px again, and what was
+   * drawn is scaled into the new size keeping its proportions. */
+  #fit(rect = this.canvas.getBoundingClientRect()) {
+    const to = { width: Math.round(rect.width), height: Math.round(rect.height) };
+    if (!this.width || !to.width || !to.height || (to.width === this.width && to.height === this.height)) return;
+    const from = { width: this.width, height: this.height };
+    this.strokes = scaleStrokes(this.strokes, from, to);
+    if (this.current) [this.current] = scaleStrokes([this.current], from, to);
+    this.#size(to.width, to.height);
+    this.#draw();
+  }
+
   #point(e) {
     const rect = this.canvas.getBoundingClientRect();
+    this.#fit(rect);
     return toPadPoint(e.clientX, e.clientY, rect, this.width, this.height);
   }
 

@@ -1,10 +1,14 @@
 /**
  * The one sync flusher: POST /api/sync with the outbox, store what comes back, repeat while the
  * server has more. Runs on demand, on `online`, at start and on a timer; never two at once.
+ * On a flaky link it paces itself (sync-pacing.js): a cut request shrinks the next batch, pull
+ * page and photo chunk, a success grows them back, and a cut retries after a short backoff
+ * while work waits and the phone believes it is online.
  * The store (db.js, or a fake in tests) is injected so this file has no IndexedDB code.
  */
 import { isoWithOffset } from "./format.js";
 import { MAX_BATCH, nextBatch, wireMutation } from "./outbox-rules.js";
+import { MAX_PAGE, backoffMs, chunkSizeFor, grow, pageSizeFor, shrink } from "./sync-pacing.js";
 
 export const PROTOCOL = 1;
 const MAX_ROUNDS = 500; // pull pages of 200 residents: far beyond one officer's caseload
@@ -18,11 +22,14 @@ export async function gzipText(text) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+const CUT = Symbol("cut"); // the answer's body broke off on the way: the link, not the server
+const NETWORK = "Sinyal terputus. Data tetap di HP dan dikirim lagi otomatis.";
+
 async function readJson(response) {
   try {
     return await response.json();
-  } catch {
-    return null;
+  } catch (err) {
+    return err instanceof SyntaxError ? null : CUT;
   }
 }
 
@@ -45,6 +52,9 @@ export class SyncClient extends EventTarget {
     this.current = null; // the running flush promise: the lock
     this.paused = false;
     this.timer = null;
+    this.retryTimer = null;
+    this.size = MAX_BATCH; // the link estimate: records per request (sync-pacing.js)
+    this.failures = 0; // network failures since the last answer
   }
 
   /** True while a flush is running. */
@@ -56,10 +66,13 @@ export class SyncClient extends EventTarget {
   flush(reason = "manual") {
     if (this.current) return this.current;
     if (this.paused) return Promise.resolve({ status: "paused" });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.current = this.#run(reason)
       .catch((err) => ({ status: "error", message: err?.message || String(err) }))
       .then((result) => {
         this.current = null;
+        if (result.retryInMs) this.#retryLater(result.retryInMs);
         this.dispatchEvent(new CustomEvent("finished", { detail: result }));
         return result;
       });
@@ -89,12 +102,31 @@ export class SyncClient extends EventTarget {
   /** Undo start(). */
   stop() {
     clearInterval(this.timer);
-    this.timer = null;
+    clearTimeout(this.retryTimer);
+    this.timer = this.retryTimer = null;
     globalThis.removeEventListener?.("online", this.onOnline);
   }
 
+  /** A cut with work waiting: try again soon (started clients only; `online` covers offline). */
+  #retryLater(ms) {
+    if (!this.timer || this.paused) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (globalThis.navigator?.onLine !== false) this.flush("retry");
+    }, ms);
+  }
+
+  /** A network failure: shrink the estimate and count it; the retry delay when work waits. */
+  #cut(sent, waiting) {
+    const size = shrink(this.size, sent);
+    // A cut that made the next request smaller is retried soon; only the smallest backs off.
+    this.failures = size < this.size ? 1 : this.failures + 1;
+    this.size = size;
+    return waiting && this.timer && globalThis.navigator?.onLine !== false ? backoffMs(this.failures) : 0;
+  }
+
   async #tick() {
-    if (this.current || this.paused || globalThis.navigator?.onLine === false) return;
+    if (this.current || this.retryTimer || this.paused || globalThis.navigator?.onLine === false) return;
     const [session, outbox] = [await this.store.getSession(), await this.store.getOutbox()];
     if (!session?.token) return;
     const lastSync = Date.parse(session.last_sync_at || "") || 0;
@@ -121,9 +153,10 @@ export class SyncClient extends EventTarget {
     const controller = typeof AbortController === "function" ? new AbortController() : null;
     const timer = controller ? setTimeout(() => controller.abort(), this.timeoutMs) : null;
     try {
-      return await this.fetch(this.endpoint, {
+      const response = await this.fetch(this.endpoint, {
         method: "POST", headers, body: payload, signal: controller?.signal, cache: "no-store", credentials: "omit",
       });
+      return { response, data: await readJson(response) }; // the timeout covers the body too
     } finally {
       clearTimeout(timer);
     }
@@ -140,10 +173,11 @@ export class SyncClient extends EventTarget {
     // Photos go up only after the sync that carried the mutations referencing them.
     const session = await this.store.getSession();
     if (!session?.token) return result;
-    const uploads = await this.uploader.run(session.token, (detail) => this.#progress(detail));
+    const uploads = await this.uploader.run(session.token, (detail) => this.#progress(detail), { chunkSize: chunkSizeFor(this.size) });
     if (uploads.uploaded || uploads.failed) this.dispatchEvent(new CustomEvent("changed", { detail: { uploads } }));
     if (uploads.status !== "ok") await this.store.noteSyncError({ code: "upload", message: uploads.message, at: this.now().toISOString() });
-    return { ...result, uploads };
+    const retryInMs = uploads.status === "offline" ? this.#cut(0, true) : 0;
+    return { ...result, uploads, retryInMs };
   }
 
   async #sync(reason) {
@@ -153,13 +187,12 @@ export class SyncClient extends EventTarget {
     let received = 0;
     let rejected = 0;
     let gaps = 0;
-    let batchSize = MAX_BATCH;
     this.#progress({ phase: "push", done, total, reason });
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const session = await this.store.getSession();
       if (!session?.token) return { status: "signed_out" };
       const outbox = await this.store.getOutbox();
-      const batch = nextBatch(outbox, batchSize);
+      const batch = nextBatch(outbox, this.size);
       total = Math.max(total, done + outbox.length);
       const body = {
         protocol: PROTOCOL,
@@ -169,15 +202,26 @@ export class SyncClient extends EventTarget {
         cursor: session.cursor ?? null,
         mutations: outbox.length ? batch.map(wireMutation) : [],
       };
+      const pageSize = pageSizeFor(this.size);
+      if (pageSize < MAX_PAGE) body.page_size = pageSize; // omitted at full speed: the server's default
       let response;
+      let data;
       try {
-        response = await this.#post(session.token, body);
+        ({ response, data } = await this.#post(session.token, body));
       } catch {
-        return this.#fail("offline", "network", "Tidak ada sambungan ke server. Data tetap di HP dan dikirim nanti.");
+        data = CUT;
       }
-      const data = await readJson(response);
+      // An unreadable 200 is a body that broke off too (Chromium may hand over its first half).
+      if (data === CUT || (!data && response.status === 200)) {
+        // A cut push or pull: what the server acknowledged has left the outbox, the cursor of
+        // the last page received is kept, so the next try carries only the rest.
+        const retryInMs = this.#cut(body.mutations.length, outbox.length > 0 || round > 0);
+        return { ...(await this.#fail("offline", "network", NETWORK)), retryInMs };
+      }
+      this.failures = 0;
       const code = data?.code;
       if (response.status === 200 && data) {
+        this.size = grow(this.size, body.mutations.length || this.size);
         const plan = await this.store.applySyncResponse(data, this.now().toISOString());
         done += plan.counts.acknowledged;
         rejected += plan.counts.rejected;
@@ -199,8 +243,8 @@ export class SyncClient extends EventTarget {
         await this.store.applyGap(Number(data.last_mutation_id ?? 0), data.database_id ?? null);
         continue;
       }
-      if (response.status === 413 && batchSize > 1) {
-        batchSize = Math.ceil(Math.min(batchSize, batch.length) / 2); // smaller requests, same order
+      if (response.status === 413 && this.size > 1) {
+        this.size = shrink(this.size, batch.length); // smaller requests, same order
         continue;
       }
       if (response.status === 401 || (response.status === 403 && (code === "client_mismatch" || code === "wrong_role"))) {
@@ -210,9 +254,10 @@ export class SyncClient extends EventTarget {
         this.dispatchEvent(new CustomEvent("signed-out", { detail: { code, message } }));
         return { status: "signed_out", code, message };
       }
-      if (response.status >= 500 || !data) {
+      if (response.status >= 500) {
         return this.#fail("error", code || `http_${response.status}`, "Server sedang bermasalah. Data tetap di HP dan dikirim nanti.");
       }
+      if (!data) return this.#fail("error", `http_${response.status}`, "Jawaban server tidak terbaca. Data tetap di HP dan dikirim nanti.");
       return this.#fail("error", code || `http_${response.status}`, data.message || "Sinkronisasi gagal.");
     }
     return this.#fail("error", "too_many_rounds", "Sinkronisasi belum selesai; akan dilanjutkan nanti.");

@@ -5,6 +5,7 @@
  */
 import { acknowledge, classifyResults, nextIdAfter, overlayPending, renumber, sortById } from "./outbox-rules.js";
 import { readyAttachmentIds, touchedIds } from "./pipeline.js";
+import { mergeNotices } from "./notices.js";
 
 /** A residents-store record: the server copy, the pending count and the merged view. */
 export function residentRecord(residentId, server, pendingEntries) {
@@ -105,6 +106,9 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
       del.add(id);
     }
   }
+  // Conflict notices: kept once per id until dismissed (docs/sync-protocol.md, notices).
+  const notices = mergeNotices(session.notices, changes.notices, session.dismissed_notices, del);
+  nextSession.notices = notices.notices;
   const refused = new Set(outcome.rejected.map((r) => r.mutation_id));
   return {
     session: nextSession,
@@ -123,15 +127,17 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
       rejected: outcome.rejected.length,
       remaining: remaining.length,
     },
+    addedNotices: notices.added,
   };
 }
 
 /**
  * Plan a device login. The same officer logging in again (e.g. after the token was revoked)
- * keeps everything: the unsent outbox is renumbered from 1 for the new client. Another officer
+ * keeps everything: the unsent outbox is renumbered from 1 for the new client. `dismissed`:
+ * the conflict ids this officer dismissed before an earlier logout. Another officer
  * starts clean — the caller must first make sure no unsent data of the previous one is left.
  */
-export function planLogin(previous, outbox, login) {
+export function planLogin(previous, outbox, login, dismissed = []) {
   const sameUser = Boolean(previous?.user?.username) && previous.user.username === login.user?.username;
   // The old client may have had an entry applied whose answer was lost: its origin lets the
   // server recognise it instead of applying it twice.
@@ -157,6 +163,10 @@ export function planLogin(previous, outbox, login) {
       last_sync_at: sameUser ? previous.last_sync_at ?? null : null,
       last_sync_error: null,
       signed_out: null,
+      // The same officer keeps the conflict notices and what was dismissed (`dismissed`: ids
+      // kept for this username across a logout that emptied the session, notices.js).
+      notices: sameUser ? previous.notices ?? [] : [],
+      dismissed_notices: [...new Set([...dismissed, ...(sameUser ? previous.dismissed_notices ?? [] : [])])].slice(-500),
     },
     renumbered,
     clearLocal: !sameUser,

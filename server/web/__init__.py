@@ -11,10 +11,12 @@ NAV = (
     ("web.residents", "Data Penduduk", ("camat", "operator")),
     ("web.operations", "Aksi & Penugasan", ("camat", "operator")),
     ("web.conflicts", "Konflik", ("camat", "operator")),
+    ("web.perekaman", "Perekaman", ("camat", "operator")),
     ("web.batches", "Serah Terima Disdukcapil", ("camat", "operator")),
     ("web.reports", "Laporan", ("camat", "operator")),
     ("web.users", "Pengguna", ("camat", "operator")),
     ("web.devices", "Perangkat", ("camat", "operator")),
+    ("web.recovery", "Pulihkan Data HP", ("camat", "operator")),
     ("web.audit_log", "Log Audit", ("camat", "operator")),
 )
 
@@ -39,6 +41,12 @@ def no_store(response):
     return response
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on their own: the phone app's icon (pages link it too)."""
+    return redirect(url_for("pwa.asset", filename="icons/icon-192.png"), code=301)
+
+
 @bp.get("/")
 @office_login_required
 def index():
@@ -55,9 +63,12 @@ from . import (  # noqa: E402,F401
     batches,  # /batches…
     conflicts,  # /conflicts…
     dashboard,  # /dashboard
+    identity,  # POST /residents/<id>/identity: the identity correction
     imports,  # /operations/<id>/import…: the list import
     operations,  # /operations…
+    perekaman,  # /perekaman: recording results entered at the kecamatan office
     photos,  # GET /attachments/<sha256>: a stored photo
+    recovery,  # /pemulihan: a phone's unsent-data file applied in the office
     reports,  # /reports…, /residents/export.<fmt>
     residents,  # /residents…
     users,  # /users…, /devices…

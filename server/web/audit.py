@@ -5,14 +5,16 @@ from flask import g, render_template, request, url_for
 from sqlalchemy import select
 
 from sync.models import WITA, Batch, Client, Resident
+from sync.stages import CONFLICT_DECISION_LABELS, CONFLICT_KIND_LABELS, STAGE_LABELS
 
 from ..auth import audit, office_login_required
-from ..bounds import id_value, query_date
+from ..bounds import date_in_range, id_value
 from ..extensions import db
-from ..models import AuditEntry, User
+from ..formatting import tanggal_panjang
+from ..models import ROLE_LABELS, AuditEntry, User
 from ..operations import Operation
 from . import bp
-from .common import paginate
+from .common import FIELD_LABELS, MSG_DAY, paginate, parse_day
 
 PAGE_SIZE = 100
 ACTION_LABELS = {
@@ -41,6 +43,10 @@ ACTION_LABELS = {
     "record_collection": "Mencatat pengambilan KTP",
     "resolve_conflict": "Menyelesaikan konflik",
     "reopen_case": "Membuka kembali kasus",
+    "correct_identity": "Mengoreksi data identitas",
+    "record_at_office": "Mencatat perekaman di kantor",
+    "recover_phone_data": "Memulihkan data HP",
+    "recovery_rejected": "Pemulihan data HP ditolak",
     "view_attachment": "Melihat lampiran",
     "view_conflict_list": "Melihat daftar konflik",
     "view_conflict": "Melihat konflik",
@@ -54,7 +60,27 @@ DETAIL_LABELS = {"count": "jumlah", "rows": "baris", "errors": "kesalahan", "for
                  "target_total": "target", "active": "aktif", "filters": "saringan",
                  "part": "bagian", "kind": "jenis", "decision": "keputusan",
                  "channel": "saluran", "username_hmac": "sidik nama pengguna",
-                 "sessions_ended": "sesi diakhiri"}
+                 "sessions_ended": "sesi diakhiri", "fields": "kolom",
+                 "applied": "diterapkan", "duplicate": "sudah pernah diterima",
+                 "rejected": "ditolak", "photos": "foto disimpan", "done": "berhasil",
+                 "failed": "gagal", "day": "tanggal", "stage": "tahap", "officer": "petugas",
+                 "vulnerable": "rentan", "status": "kode jawaban"}
+# Codes stored in the details, shown in words (keyed by the detail's name; inside a list or a
+# dict of filters too): "keputusan: Gabungkan data", not "decision: merge".
+VALUE_LABELS = {
+    "decision": CONFLICT_DECISION_LABELS, "kind": CONFLICT_KIND_LABELS, "role": ROLE_LABELS,
+    "stage": STAGE_LABELS, "fields": FIELD_LABELS,
+    "channel": {"web": "kantor", "device": "HP"},
+    "reason": {"inactive": "akun nonaktif", "office": "dicabut dari kantor",
+               "role_changed": "peran diubah", "password_reset": "kata sandi diganti",
+               "user_deactivated": "akun dinonaktifkan"},
+    "vulnerable": {"any": "semua kategori"},
+}
+
+
+def _value_text(key, value):
+    labels = VALUE_LABELS.get(key, {})
+    return labels.get(value, value) if isinstance(value, str) else value
 
 
 def _details_text(details):
@@ -63,9 +89,12 @@ def _details_text(details):
     parts = []
     for key, value in details.items():
         if isinstance(value, (list, tuple)):
-            value = ", ".join(str(v) for v in value) or "—"
+            value = ", ".join(str(_value_text(key, v)) for v in value) or "—"
         elif isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "—"
+            value = ", ".join(f"{DETAIL_LABELS.get(k, k)}={_value_text(k, v)}"
+                              for k, v in value.items()) or "—"
+        elif isinstance(value, str):
+            value = _value_text(key, value)
         elif value is True:
             value = "ya"
         elif value is False:
@@ -120,7 +149,10 @@ def audit_log():
     action = request.args.get("action", "")
     if action in ACTION_LABELS:
         query = query.where(AuditEntry.action == action)
-    start, end = query_date("from"), query_date("to")
+    typed = {key: request.args.get(key, "").strip()[:20] for key in ("from", "to")}
+    days = {key: parse_day(text) for key, text in typed.items()}
+    days = {key: day if date_in_range(day) else None for key, day in days.items()}
+    start, end = days["from"], days["to"]
     if start:  # dates are WITA days
         query = query.where(AuditEntry.at >= datetime.combine(start, time(), WITA))
     if end:
@@ -132,8 +164,12 @@ def audit_log():
     db.session.commit()
     filters = {"user": str(user_id) if user_id in by_id else "",
                "action": action if action in ACTION_LABELS else "",
-               "from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
+               **{key: day.strftime("%d/%m/%Y") if day else typed[key]
+                  for key, day in days.items()}}
+    # the dates in words beside the filters; an unreadable one is said so (and not applied)
+    filter_words = {key: tanggal_panjang(day) if day else MSG_DAY if typed[key] else ""
+                    for key, day in days.items()}
     return render_template(
         "audit.html", entries=entries, users=users, by_id=by_id, labels=ACTION_LABELS,
         details_text=_details_text, targets=targets, total=listed.total, page=listed.page,
-        pages=listed.pages, filters=filters)
+        pages=listed.pages, filters=filters, filter_words=filter_words)

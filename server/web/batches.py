@@ -5,13 +5,13 @@ Disdukcapil each card is either collected or "not printed yet" with a reason
 (sync.office.record_collection). Camat and operator may both do this.
 """
 import uuid
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from sync.models import WITA, Batch, BatchItem, Resident, ResidentEvent, as_utc, utcnow
 from sync.office import OfficeError, create_batch, record_collection
@@ -21,24 +21,28 @@ from sync.stages import (
     NOT_PRINTED_REASON_LABELS,
     STAGE_LABELS,
 )
+from sync.step_order import time_order_flag
 
 from ..auth import audit, office_login_required
-from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character, date_in_range
+from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character
 from ..extensions import db
-from ..formatting import MONTHS, terbilang
+from ..formatting import MONTHS, terbilang, wita
 from ..models import User, Wilayah
 from ..wilayah import desa_of
 from . import bp
-from .common import office_actor, paginate, parse_time
+from .common import ClockField, DayField, office_actor, paginate, parse_time
 from .submissions import once
 
 PAGE_SIZE = 50
 MAX_BATCH = 500
 MSG_NUMBER = "Nomor berita acara wajib diisi."
 MSG_NUMBER_USED = "Nomor berita acara ini sudah dipakai untuk serah terima lain di kecamatan ini."
-MSG_DATE = "Tanggal wajib diisi dengan format yang benar (contoh 28/11/2026)."
-MSG_TIME = "Jam tidak valid (contoh 09.30)."
+MSG_DATE = "Tanggal wajib diisi: hari/bulan/tahun, contoh 28/11/2026."
 MSG_FUTURE = "Tanggal serah terima tidak boleh di masa depan."
+MSG_LATER_TODAY = ("Jam {hour} WITA belum lewat (sekarang pukul {now} WITA). "
+                   "Isi jam yang sebenarnya.")
+MSG_BEFORE_HANDOVER = ("Waktu pengambilan ({at}) lebih awal dari serah terima berkas ini "
+                       "({handed}). Periksa tanggal dan jam.")
 MSG_NO_RESIDENTS = "Pilih minimal satu warga yang sudah rekam."
 MSG_TOO_MANY = f"Satu berita acara paling banyak {MAX_BATCH} warga."
 MSG_NOT_RECORDED = ("Ada warga yang tidak dapat diserahkan (belum berstatus Sudah Rekam atau "
@@ -52,54 +56,26 @@ MSG_TEXT_LONG = "Keterangan paling banyak 500 karakter."
 MSG_NOT_IN_BATCH = "Ada warga yang tidak tercantum dalam berita acara ini."
 
 
-def _parse_date(text):
-    text = (text or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
-        try:
-            day = datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-        # Year 1 at 00.00 WITA is before datetime.min in UTC: refuse it as a wrong date.
-        return day if date_in_range(day) else None
-    return None
-
-
-def _parse_time(text):
-    text = (text or "").strip().replace(".", ":")
-    if not text:
-        return None
-    try:
-        return time.fromisoformat(text if len(text) > 2 else text + ":00")
-    except ValueError:
-        return None
-
-
 class _WhenForm(FlaskForm):
-    """A date and an optional time (WITA), as one aware datetime in .when()."""
+    """A date (dd/mm/yyyy) and an optional 24-hour time (WITA), as one aware datetime in
+    .when()."""
 
-    day = StringField("Tanggal", validators=[DataRequired(MSG_DATE), Length(max=10)])
-    hour = StringField("Jam (WITA)", validators=[Length(max=8)])
-
-    def validate_day(self, field):
-        if _parse_date(field.data) is None:
-            raise ValidationError(MSG_DATE)
-
-    def validate_hour(self, field):
-        if field.data and field.data.strip() and _parse_time(field.data) is None:
-            raise ValidationError(MSG_TIME)
+    day = DayField("Tanggal", validators=[InputRequired(MSG_DATE)])
+    hour = ClockField("Jam (WITA, 24 jam)")
 
     def when(self, now):
         """The chosen moment in UTC; without a time: now if today, else 12.00 WITA."""
-        day = _parse_date(self.day.data)
-        clock = _parse_time(self.hour.data)
+        day, clock = self.day.data, self.hour.data
         local_now = as_utc(now).astimezone(WITA)
         if clock is None:
             clock = local_now.time() if day == local_now.date() else time(12, 0)
         moment = datetime.combine(day, clock, tzinfo=WITA)
-        if moment > local_now:
-            if day > local_now.date():
-                raise ValidationError(MSG_FUTURE)
-            moment = local_now  # a time later today: the clock of the office PC is the limit
+        if day > local_now.date():
+            raise ValidationError(MSG_FUTURE)
+        if moment > local_now + timedelta(minutes=1):  # a typed hour later today: refused
+            raise ValidationError(MSG_LATER_TODAY.format(hour=moment.strftime("%H.%M"),
+                                                         now=local_now.strftime("%H.%M")))
+        moment = min(moment, local_now)  # the current minute: no later than the office clock
         # In UTC: SQLite keeps a datetime's wall time and drops its offset.
         return moment.astimezone(timezone.utc)
 
@@ -110,8 +86,7 @@ class BatchForm(_WhenForm):
     number = StringField("Nomor berita acara", validators=[
         DataRequired(MSG_NUMBER), PlainText(),
         Length(max=50, message="Nomor paling banyak 50 karakter.")])
-    day = StringField("Tanggal serah terima", validators=[DataRequired(MSG_DATE),
-                                                          Length(max=10)])
+    day = DayField("Tanggal serah terima", validators=[InputRequired(MSG_DATE)])
     notes = TextAreaField("Catatan (opsional)", validators=[
         PlainText(multiline=True),
         Length(max=1000, message="Catatan paling banyak 1000 karakter.")])
@@ -120,8 +95,7 @@ class BatchForm(_WhenForm):
 class CollectionForm(_WhenForm):
     """Record the collection at Disdukcapil; the per-card choices are read from the form."""
 
-    day = StringField("Tanggal pengambilan", validators=[DataRequired(MSG_DATE),
-                                                        Length(max=10)])
+    day = DayField("Tanggal pengambilan", validators=[InputRequired(MSG_DATE)])
 
 
 def _batch_or_404(batch_id):
@@ -175,7 +149,7 @@ def batches():
             return redirect(url_for("web.batch_detail", batch_id=status))
     elif not form.number.data:
         form.number.data = _suggested_number(now)
-        form.day.data = as_utc(now).astimezone(WITA).date().isoformat()
+        form.day.data = as_utc(now).astimezone(WITA).date()
 
     listed = paginate(
         select(Batch).where(Batch.kecamatan_code == g.user.kecamatan_code)
@@ -283,7 +257,7 @@ def batch_detail(batch_id):
             return redirect(url_for("web.batch_detail", batch_id=batch.batch_id))
         items = _items(batch)
     elif not form.day.data:
-        form.day.data = as_utc(now).astimezone(WITA).date().isoformat()
+        form.day.data = as_utc(now).astimezone(WITA).date()
     desa_names = {d.code: d.name for d in desa_of(db.session, g.user.kecamatan_code)}
     exceptions = [(item, r) for item, r in items if item.outcome == "not_printed"]
     counts = _outcome_counts([batch.batch_id]).get(batch.batch_id, {})
@@ -326,6 +300,9 @@ def _record_collection(batch, form, items, now):
             collected_at = form.when(now)
         except ValidationError as err:
             problems.append(str(err))
+        if collected_at and time_order_flag("card_collected", collected_at, batch.handed_at):
+            problems.append(MSG_BEFORE_HANDOVER.format(at=wita(collected_at),
+                                                       handed=wita(batch.handed_at)))
     chosen = []
     known = set(names)
     posted_ids = {key.split("-", 1)[1] for key in request.form if key.startswith("outcome-")}

@@ -19,15 +19,13 @@ from ..statistics import (
     MEASURED_LABEL,
     OFFICER_LABELS,
     RECAP_LABELS,
-    _event_rows,
     desa_recap,
     funnel,
     officer_recap,
     open_conflicts,
-    sop_compliance,
     stale_devices,
-    stuck_cases,
 )
+from ..timings import clock_fixed, event_times, sop_compliance, stuck_cases
 from . import bp
 
 STUCK_DAYS = 7
@@ -116,13 +114,14 @@ def dashboard():
         return render_template("dashboard.html", **context)
 
     rows, total = desa_recap(db.session, op)
-    events = list(_event_rows(db.session, op))
+    events = event_times(db.session, op)
     stuck = stuck_cases(db.session, op, now, stuck_days, events=events)
     compliance = sop_compliance(db.session, op, events=events)
     conflicts = open_conflicts(db.session, op)
     context.update(
         rows=rows, total=total, officers=officer_recap(db.session, op),
         compliance=compliance, stuck=stuck[:LIST_LIMIT], stuck_total=len(stuck),
+        clock_fixed=clock_fixed(events),
         conflicts=conflicts[:LIST_LIMIT], conflicts_total=len(conflicts),
         desa_names={r.code: r.name for r in rows},
         funnel_chart=funnel_svg(funnel(total), chart_id="chart-funnel",

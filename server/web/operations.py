@@ -9,7 +9,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -24,7 +23,7 @@ from wtforms.widgets import TextInput
 from sync.models import utcnow
 
 from ..auth import audit, office_login_required
-from ..bounds import PlainText, date_in_range, id_value
+from ..bounds import PlainText, id_value
 from ..extensions import db
 from ..models import Assignment, User, Wilayah
 from ..operations import (
@@ -40,6 +39,7 @@ from ..operations import (
 from ..statistics import case_counts, desa_case_counts
 from ..wilayah import desa_of
 from . import bp
+from .common import DayField
 from .submissions import once
 
 # ------------------------------------------------------------------------------ shared helpers
@@ -97,22 +97,6 @@ class LooseIntegerField(IntegerField):
             raise ValueError("Isi dengan bilangan bulat, mis. 120.") from None
 
 
-class IndonesianDateField(DateField):
-    """A date from <input type=date> (2026-11-28) or typed as 28/11/2026."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d/%m/%Y"], **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Tanggal tidak sah. Tulis seperti 28/11/2026.") from None
-        if self.data is not None and not date_in_range(self.data):
-            self.data = None  # year 1 or 9999 would overflow the dashboard's date arithmetic
-            raise ValueError("Tanggal harus antara tahun 1900 dan 2099.")
-
-
 class DesaTargetForm(Form):
     """One desa row of the operation form (no CSRF: it sits inside the main form)."""
 
@@ -134,9 +118,9 @@ class OperationForm(FlaskForm):
         DataRequired("Nama aksi wajib diisi."), PlainText(),
         Length(max=120, message="Nama aksi terlalu panjang.")])
     # InputRequired, not DataRequired: the latter would hide "Tanggal tidak sah" behind "wajib".
-    start_date = IndonesianDateField("Tanggal mulai", validators=[
+    start_date = DayField("Tanggal mulai", validators=[
         InputRequired("Tanggal mulai wajib diisi.")])
-    end_date = IndonesianDateField("Tanggal selesai", validators=[
+    end_date = DayField("Tanggal selesai", validators=[
         InputRequired("Tanggal selesai wajib diisi.")])
     active = BooleanField("Aktif (dikirim ke HP petugas)", default=True)
     desa = FieldList(FormField(DesaTargetForm))

@@ -26,8 +26,8 @@ from ..statistics import (
     officer_recap,
     rejection_text,
     report_indicators,
-    sop_compliance,
 )
+from ..timings import clock_fixed, event_times, sop_compliance
 from ..wilayah import desa_of
 from . import bp
 from .dashboard import STAGE_NAMES
@@ -53,9 +53,12 @@ def _report_data(op):
     rows, total = desa_recap(db.session, op)
     rejected, not_printed = exceptions(db.session, op)
     names = {r.code: r.name for r in rows}
+    events = event_times(db.session, op)
     return {
         "op": op, "rows": rows, "total": total, "indicators": report_indicators(total),
-        "officers": officer_recap(db.session, op), "compliance": sop_compliance(db.session, op),
+        "officers": officer_recap(db.session, op),
+        "compliance": sop_compliance(db.session, op, events=events),
+        "clock_fixed": clock_fixed(events),
         "rejected": [(r, names.get(r.desa_code, r.desa_code), rejection_text(r)) for r in rejected],
         "not_printed": [(r, names.get(r.desa_code, r.desa_code), card_issue_text(r))
                         for r in not_printed],

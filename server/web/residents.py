@@ -31,6 +31,7 @@ from ..operations import filter_residents, operations_of, petugas_of
 from ..wilayah import desa_of
 from . import bp
 from .common import FIELD_LABELS, gps_text, office_actor, paginate, parse_time, signature_markup
+from .identity_form import correction_form
 from .reports import resident_filters
 from .submissions import once
 
@@ -86,6 +87,12 @@ def resident_detail(resident_id):
     resident = db.session.get(Resident, resident_id[:36])
     if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
         abort(404)  # another kecamatan's resident does not exist for this user
+    return detail_page(resident)
+
+
+def detail_page(resident, correction=None, status=200):
+    """The detail page of a resident of the user's kecamatan (audited as viewed); correction:
+    the identity form as refused (server/web/identity.py), else the case's values."""
     events = db.session.execute(
         select(ResidentEvent).where(ResidentEvent.resident_id == resident.resident_id)
         .order_by(ResidentEvent.server_at, ResidentEvent.id)).scalars().all()
@@ -103,7 +110,8 @@ def resident_detail(resident_id):
         desa=db.session.get(Wilayah, resident.desa_code), stage_labels=STAGE_LABELS,
         labels=LABELS, event_labels=EVENT_KIND_LABELS,
         field_labels=FIELD_LABELS, ev=evidence,
-        warning_message=lambda code: check_message(code, resident.desa_code[:6]))
+        correction=correction or correction_form(resident),
+        warning_message=lambda code: check_message(code, resident.desa_code[:6])), status
 
 
 # ---------------------------------------------------------------- pipeline evidence (detail)

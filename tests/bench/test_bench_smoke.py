@@ -27,6 +27,10 @@ FIGURES = {
     "link_registrations": LINK_FIGURES,
     "link_deliveries": LINK_FIGURES,
     "throughput": (),  # per database, below
+    "concurrency": ("seconds", "p50_ms", "p95_ms", "requests", "mutations", "mutations_per_s",
+                    "counter_waiting_mean", "in_transaction_mean"),
+    "flaky": ("seconds", "bytes_up", "data_bytes", "bytes_up_ratio", "bytes_up_per_record",
+              "sync_requests"),
 }
 THROUGHPUT_FIGURES = ("engine_s", "http_s", "http_bytes_up")
 
@@ -89,6 +93,12 @@ def test_every_bench_part_runs_at_tiny_size(tmp_path):
         assert figures["requests"] == 2, figures
         assert len(figures["engine_runs_s"]) == len(figures["http_runs_s"]) == 1, figures
         assert_figures(f"throughput {backend}", figures, THROUGHPUT_FIGURES)
+
+    # the phones' checks passed (bench/concurrency.py raises otherwise): every mutation once
+    conc = result["concurrency"]
+    assert conc["errors"] == 0 and conc["phones"] == sizes["concurrency_phones"], conc
+    assert conc["mutations"] == sizes["concurrency_phones"] * (
+        sizes["concurrency_registrations"] + sizes["concurrency_steps"]), conc
 
     # every budget row has its figure (none pending)
     assert result["budgets"], result

@@ -20,6 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 from deploy_kit import HOST, https_connection, request, tls_context, tls_socket
 from e2e_kit import CHROMIUM, CHROMIUM_ARGS, login_phone, register, server_rows
 from server.config import Defaults
+from server.web.recovery import DEFAULT_MAX_BYTES
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +85,27 @@ def test_body_limits_match_the_apps_caps(deployed, certs, method, path, cap, app
     assert status == 413 and answer_headers["content-type"].startswith("application/json")
     assert json.loads(body) == {"code": "payload_too_large", "fields": {}, "message":
                                 "Data yang dikirim terlalu besar. Kirim dalam beberapa bagian."}
+    connection.close()
+
+
+def test_the_recovery_upload_may_carry_photos_past_the_general_cap(deployed, certs):
+    # A lost phone's unsent file with its photos is larger than the 2 MiB every other request
+    # may be: nginx lets it through to the app (here: no office session, so the login page),
+    # and still refuses more than the app's RECOVERY_MAX_BYTES.
+    _server, nginx = deployed
+    context = tls_context(certs / "ca.crt")
+    headers = {"Content-Type": "multipart/form-data; boundary=batas"}
+    upload = (b'--batas\r\nContent-Disposition: form-data; name="file"; filename="hp.json"\r\n'
+              b"Content-Type: application/json\r\n\r\n" + b"x" * (5 * 1024 * 1024)
+              + b"\r\n--batas--\r\n")
+    connection = https_connection(nginx.https_port, context)
+    status, _, body = request(connection, "POST", "/pemulihan", body=upload, headers=headers)
+    assert status in (302, 400), (status, body[:300])
+    connection.close()
+    connection = https_connection(nginx.https_port, context)
+    status, _, body = request(connection, "POST", "/pemulihan",
+                              body=b"x" * (DEFAULT_MAX_BYTES + 1), headers=headers)
+    assert status == 413 and json.loads(body)["code"] == "payload_too_large"
     connection.close()
 
 

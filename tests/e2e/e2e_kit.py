@@ -27,6 +27,11 @@ def login_phone(page, server, username="petugas", password="rahasia-petugas"):
     expect(page.locator("html")).to_have_attribute("data-offline-ready", "true", timeout=15000)
 
 
+def typed_date(iso):
+    """An ISO date as the phone and office date inputs take it: "2004-06-15" → "15/06/2004"."""
+    return "/".join(reversed(iso.split("-")))
+
+
 def register(page, name, *, sex="female", birth_date="2004-06-15", desa="6311042005",
              nik=None, kk_number=None, address="Jalan Uji No. 7", **optional):
     """Fill and save the phone's registration form; returns when "Tersimpan" shows.
@@ -42,7 +47,7 @@ def register(page, name, *, sex="female", birth_date="2004-06-15", desa="6311042
         page.get_by_label("Nomor KK").fill(kk_number)
     page.get_by_label("Jenis kelamin").select_option(sex)
     page.get_by_label("Tempat lahir").fill("Paringin")
-    page.get_by_label("Tanggal lahir").fill(birth_date)
+    page.get_by_label("Tanggal lahir").fill(typed_date(birth_date))
     page.get_by_label("Status perkawinan").select_option("single")
     page.get_by_label("Alamat").fill(address)
     for key, label in (("rt", "RT"), ("rw", "RW")):

@@ -25,7 +25,8 @@ PLACEHOLDER = "@@junk@@"
 # The SOP path a resident takes, and how far along it each kind needs its resident to be.
 PATH = ("verify_resident", "pick_up", "record_done", "handover_batch", "record_collection",
         "deliver_card")
-STEPS_BEFORE = {"register_resident": None, "update_resident": 0, "verify_resident": 0,
+STEPS_BEFORE = {"register_resident": None, "update_resident": 0, "correct_identity": 0,
+                "verify_resident": 0,
                 "reject_resident": 0, "pick_up": 1, "cancel_pickup": 2, "record_done": 2,
                 "record_failed": 2, "handover_batch": 3, "record_collection": 4,
                 "deliver_card": 5}
@@ -77,6 +78,10 @@ def _valid_args(name: str, rid: str, batch_id: str | None, serial: int) -> dict:
         "register_resident": lambda: _registration(serial),
         "update_resident": lambda: {"resident_id": rid, "base_version": 1,
                                     "fields": {"phone": "0812345678", "notes": "catatan"}},
+        "correct_identity": lambda: {"resident_id": rid, "base_version": 1, "fields": {
+            "name": f"Warga Koreksi {serial}", "nik": "6311044302010001",
+            "kk_number": "6311040101200001", "sex": "female", "birth_place": "Paringin",
+            "birth_date": "2001-02-03", "marital_status": "married", "desa_code": DESA}},
         "verify_resident": lambda: {"resident_id": rid, "kk_photo": None, "notes": "",
                                     "checks": {"kk_copy_seen": True, "age_eligible": True,
                                                "marital_eligible": True}},

@@ -208,3 +208,13 @@ test("a photo the server asks to wait (429) does not hold up the photos behind i
   const again = await new AttachmentUploader({ store, fetchImpl: attachmentServer().fetch }).run("tok");
   assert.deepEqual([again.status, again.uploaded], ["ok", 1]); // tried again at the next sync
 });
+
+test("a run's chunkSize (the sync's link estimate after cuts) lowers the chunks", async () => {
+  const p = photo(10000, 3);
+  const store = new PhotoStore({}, [p]);
+  const server = attachmentServer();
+  const result = await new AttachmentUploader({ store, fetchImpl: server.fetch }).run("tok", () => {}, { chunkSize: 4096 });
+  assert.equal(result.status, "ok");
+  assert.deepEqual(server.requests.map((r) => r.range), ["bytes 0-4095/10000", "bytes 4096-8191/10000", "bytes 8192-9999/10000"]);
+  assert.ok(server.complete.get(p.sha256).equals(Buffer.from(p.bytes)));
+});

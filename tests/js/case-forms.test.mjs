@@ -2,28 +2,43 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   buildCancelPickup, buildCollection, buildDelivery, buildHandover, buildPickup, buildRecording, buildReject, buildVerify,
-  gpsFromPosition, localDateTime, toLocalInput,
+  gpsFromPosition, localDateTime,
 } from "../../pwa/js/case-forms.js";
 
 const RID = "00000000-0000-4000-8000-000000000001";
 const SHA = "a".repeat(64);
-const NOW = new Date(2026, 10, 28, 10, 0, 0); // device clock, 28/11/2026 10.00
+const NOW = new Date("2026-11-28T10:00:00+08:00"); // 28/11/2026 10.00 WITA
+const at = (date, time) => ({ date, time });
 
-test("datetime-local values become ISO 8601 with the device offset; future and garbage refused", () => {
+test("step times typed as hh/bb/tttt and 24-hour jj:mm are WITA, ISO 8601 +08:00 on the wire; future and garbage refused", () => {
   const errors = {};
-  const iso = localDateTime("2026-11-28T09:15", errors, "t", NOW);
-  assert.match(iso, /^2026-11-28T09:15:00[+-]\d{2}:\d{2}$/);
+  assert.equal(localDateTime(at("28/11/2026", "09:15"), errors, "t", NOW), "2026-11-28T09:15:00+08:00");
   assert.deepEqual(errors, {});
+  assert.equal(localDateTime(at("28112026", "0915"), {}, "t", NOW), "2026-11-28T09:15:00+08:00");
   const e2 = {};
-  assert.equal(localDateTime("2026-11-28T12:00", e2, "t", NOW), null);
+  assert.equal(localDateTime(at("28/11/2026", "12:00"), e2, "t", NOW), null);
   assert.equal(e2.t, "Waktu tidak boleh di masa depan.");
   const e3 = {};
-  localDateTime("", e3, "t", NOW);
+  localDateTime(at("", ""), e3, "t", NOW);
   assert.equal(e3.t, "Wajib diisi.");
   const e4 = {};
-  localDateTime("2026-02-30T10:00", e4, "t", NOW);
-  assert.equal(e4.t, "Waktu tidak valid.");
-  assert.equal(toLocalInput(NOW), "2026-11-28T10:00");
+  localDateTime(at("30/02/2026", "10:00"), e4, "t", NOW);
+  assert.match(e4.t, /30 Februari 2026 tidak ada/);
+  const e5 = {};
+  localDateTime(at("28/11/2026", "24:00"), e5, "t", NOW);
+  assert.match(e5.t, /^Jam tidak valid/);
+  const e6 = {};
+  localDateTime(at("01/01/2019", "10:00"), e6, "t", NOW);
+  assert.equal(e6.t, "Waktu tidak masuk akal.");
+});
+
+test("a 3-digit year never reaches the wire (it once became '205-06-12T10:00:00+08:00')", () => {
+  const errors = {};
+  assert.equal(localDateTime(at("12/06/0205", "10:00"), errors, "t", NOW), null);
+  assert.match(errors.t, /^Tahun 0205 tidak masuk akal/);
+  const built = buildRecording({ outcome: "done", recorded_at: at("12/06/0205", "10:00") }, { residentId: RID, now: NOW });
+  assert.equal(built.args.recorded_at, null);
+  assert.ok(built.errors.recorded_at);
 });
 
 test("verify: the KK copy must be seen or photographed; one eligibility check must hold", () => {
@@ -45,7 +60,7 @@ test("reject: reason required; text required for other", () => {
 });
 
 test("pick-up: one to fifty residents, time, point and vehicle", () => {
-  const ok = buildPickup({ resident_ids: [RID, RID], picked_up_at: "2026-11-28T08:00", pickup_point: "Balai desa", vehicle: "Mobil dinas" },
+  const ok = buildPickup({ resident_ids: [RID, RID], picked_up_at: at("28/11/2026", "08:00"), pickup_point: "Balai desa", vehicle: "Mobil dinas" },
     { pickupId: "p1", now: NOW });
   assert.deepEqual(ok.errors, {});
   assert.deepEqual(ok.args.resident_ids, [RID]);
@@ -58,7 +73,7 @@ test("pick-up: one to fifty residents, time, point and vehicle", () => {
 
 test("cancel pick-up and recording done or failed", () => {
   assert.equal(buildCancelPickup({}, { residentId: RID }).errors.reason, "Wajib diisi.");
-  const done = buildRecording({ outcome: "done", recorded_at: "2026-11-28T09:00" }, { residentId: RID, now: NOW });
+  const done = buildRecording({ outcome: "done", recorded_at: at("28/11/2026", "09:00") }, { residentId: RID, now: NOW });
   assert.equal(done.name, "record_done");
   assert.deepEqual(done.errors, {});
   const failed = buildRecording({ outcome: "failed", reason: "other", reason_text: "Listrik padam" }, { residentId: RID, now: NOW });
@@ -69,11 +84,11 @@ test("cancel pick-up and recording done or failed", () => {
 });
 
 test("handover batch and collection", () => {
-  const h = buildHandover({ resident_ids: [RID], number: "BA-01", handed_at: "2026-11-28T09:00" }, { batchId: "b1", now: NOW });
+  const h = buildHandover({ resident_ids: [RID], number: "BA-01", handed_at: at("28/11/2026", "09:00") }, { batchId: "b1", now: NOW });
   assert.deepEqual(h.errors, {});
   assert.deepEqual(h.args, { batch_id: "b1", number: "BA-01", handed_at: h.args.handed_at, resident_ids: [RID], notes: null });
   assert.ok(buildHandover({}, { batchId: "b1", now: NOW }).errors.number);
-  const c = buildCollection({ collected_at: "2026-11-28T09:30", items: [
+  const c = buildCollection({ collected_at: at("28/11/2026", "09:30"), items: [
     { resident_id: "r1", outcome: "collected" },
     { resident_id: "r2", outcome: "not_printed", reason: "blanko_habis" },
     { resident_id: "r3", outcome: "" },
@@ -86,14 +101,14 @@ test("handover batch and collection", () => {
 
 test("delivery: owner or proxy (name + relation), signature required", () => {
   const sig = { data: "AcACoAEBARQU", sha256: SHA };
-  const owner = buildDelivery({ recipient: "owner", delivered_at: "2026-11-28T09:45", signature: sig, proxy_name: "ignored" },
+  const owner = buildDelivery({ recipient: "owner", delivered_at: at("28/11/2026", "09:45"), signature: sig, proxy_name: "ignored" },
     { residentId: RID, deliveryId: "d1", now: NOW });
   assert.deepEqual(owner.errors, {});
   assert.equal(owner.args.proxy_name, null);
   assert.deepEqual(owner.args.signature, sig);
-  const proxy = buildDelivery({ recipient: "proxy", delivered_at: "2026-11-28T09:45", signature: sig }, { residentId: RID, deliveryId: "d1", now: NOW });
+  const proxy = buildDelivery({ recipient: "proxy", delivered_at: at("28/11/2026", "09:45"), signature: sig }, { residentId: RID, deliveryId: "d1", now: NOW });
   assert.deepEqual(Object.keys(proxy.errors).sort(), ["proxy_name", "proxy_relation"]);
-  const unsigned = buildDelivery({ recipient: "owner", delivered_at: "2026-11-28T09:45", signature_problem: "Tanda tangan masih kosong." },
+  const unsigned = buildDelivery({ recipient: "owner", delivered_at: at("28/11/2026", "09:45"), signature_problem: "Tanda tangan masih kosong." },
     { residentId: RID, deliveryId: "d1", now: NOW });
   assert.equal(unsigned.errors.signature, "Tanda tangan masih kosong.");
 });

@@ -98,7 +98,7 @@ export function fakeServer({ last = 0, residents = [], pageSize = 200, script = 
       }
     }
     const cursor = Number(body.cursor ?? 0);
-    const page = state.residents.filter((r) => r.seq > cursor).sort((a, b) => a.seq - b.seq).slice(0, pageSize);
+    const page = state.residents.filter((r) => r.seq > cursor).sort((a, b) => a.seq - b.seq).slice(0, Math.min(pageSize, body.page_size ?? pageSize));
     const more = state.residents.filter((r) => r.seq > cursor).length > page.length;
     const next = page.length ? page[page.length - 1].seq : cursor;
     return new Response(JSON.stringify({

@@ -61,3 +61,16 @@ test("an empty or too short signature cannot be saved (Indonesian messages)", ()
 test("scaleStrokes maps a saved signature onto another pad size", () => {
   assert.deepEqual(scaleStrokes([[[0, 0], [339, 169]]], { width: 340, height: 170 }, { width: 170, height: 85 }), [[[0, 0], [169, 84]]]);
 });
+
+test("scaleStrokes keeps proportions when the pad changes shape (the phone is rotated)", () => {
+  // A 60×60 square drawn on a 340×176 pad; the pad becomes 187×176 (portrait → narrower).
+  const square = [[[10, 10], [70, 10], [70, 70], [10, 70]]];
+  const [out] = scaleStrokes(square, { width: 340, height: 176 }, { width: 187, height: 176 });
+  const w = out[1][0] - out[0][0];
+  const h = out[2][1] - out[1][1];
+  assert.equal(w, h);
+  assert.ok(w >= 32 && w <= 34, String(w));
+  // Wider again: fits the height, never beyond the pad.
+  const [back] = scaleStrokes([[[0, 0], [186, 175]]], { width: 187, height: 176 }, { width: 340, height: 176 });
+  assert.deepEqual(back, [[0, 0], [186, 175]]);
+});

@@ -186,6 +186,9 @@ def build(app, client, device, key, seed):
     a.pick_up(*recorded)
     for rid in recorded:
         a.record(rid)
+    waiting = register(a, "Jemput", 6)  # picked up, awaiting perekaman (the office form's list)
+    a.verify(waiting)
+    a.pick_up(waiting)
     register(b, "Ganda", 1)  # same NIK as "Temu": a possible duplicate inside the kecamatan
 
     login(client, k["operator"])

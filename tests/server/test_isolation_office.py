@@ -11,6 +11,11 @@ number, operation name, device label or officer name of the other kecamatan, and
 kecamatan's rows must be exactly as before. test_every_office_route_has_a_case makes a new
 route without a case fail.
 """
+import io
+import json
+import uuid
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -26,7 +31,7 @@ from isolation_world import (
     worlds_fixture,  # noqa: F401  (the `worlds` fixture)
 )
 from server.extensions import db
-from sync.models import Conflict, Resident
+from sync.models import WITA, Conflict, Resident, utcnow
 from sync.stages import CONFLICT_DECISIONS
 
 REFUSED = {403, 404}
@@ -329,6 +334,51 @@ def audit_log(p):
         p.get("/audit" + query, OWN)
 
 
+def identity_post(p):
+    for rid in p.a.residents.values():
+        p.post(f"/residents/{rid}/identity", {"name": "Nama Diambil", "reason": "uji"},
+               REFUSED)
+    # The actor's own resident moved into the victim's desa: refused, the victim unchanged.
+    p.post(f"/residents/{p.b.residents['Verif']}/identity",
+           {"desa_code": p.a.desa, "reason": "uji"}, FORM_REFUSED)
+
+
+def _days():
+    today = utcnow().astimezone(WITA).date()
+    return [(today - timedelta(days=n)).strftime("%d/%m/%Y") for n in range(3)]
+
+
+def perekaman_get(p):
+    p.get("/perekaman", OWN)
+    for day in _days():
+        p.get(f"/perekaman?day={day}", OWN)
+        p.get(f"/perekaman?day={day}&desa={p.a.desa}", OWN)
+
+
+def perekaman_post(p):
+    for rid in p.a.residents.values():
+        for outcome in ("done", "failed"):
+            p.post("/perekaman", {"day": _days()[0], f"outcome-{rid}": outcome,
+                                  f"reason-{rid}": "other", f"text-{rid}": "uji"})
+
+
+def recovery_get(p):
+    p.get("/pemulihan", OWN)
+
+
+def recovery_result(p):
+    p.get("/pemulihan/hasil", OWN)
+
+
+def recovery_post(p):
+    # A file naming the victim's phone (and one naming no known phone): refused, nothing applied.
+    for client_id in (p.a.client, str(uuid.uuid4())):
+        body = {"format": "cah-belum-terkirim", "format_version": 2, "client_id": client_id,
+                "outbox": [{"id": 1, "name": "register_resident", "args": {}}]}
+        data = {"file": (io.BytesIO(json.dumps(body).encode()), "belum-terkirim.json")}
+        p.post("/pemulihan", data, FORM_REFUSED | {413}, content_type="multipart/form-data")
+
+
 DECIDE_MERGE_FIRST = ("merge", "keep_verified", "keep_first", "restore_previous",
                       "not_duplicate", "keep_rejected", "keep_second", "keep_current")
 DECIDE_KEEP_FIRST = tuple(reversed(DECIDE_MERGE_FIRST))
@@ -378,11 +428,18 @@ CASES = {
     ("web.device_revoke", "GET", ""): device_revoke_get,
     ("web.device_revoke", "POST", ""): device_revoke_post,
     ("web.audit_log", "GET", ""): audit_log,
+    ("web.resident_correct_identity", "POST", ""): identity_post,
+    ("web.perekaman", "GET", ""): perekaman_get,
+    ("web.perekaman_save", "POST", ""): perekaman_post,
+    ("web.recovery", "GET", ""): recovery_get,
+    ("web.recovery", "POST", ""): recovery_post,
+    ("web.recovery_result", "GET", ""): recovery_result,
 }
 
 # Endpoints outside the matrix, each with the reason.
 NOT_OFFICE_DATA = {
     "static": "static files of the office view, no data",
+    "web.favicon": "a redirect to the app's icon, no data",
     "auth.login": "the login form: no kecamatan data before login",
     "auth.logout": "ends the caller's own session only",
     "pwa.app_root": "the phone app's files",

@@ -4,12 +4,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
+from sync.changeseq import counter_value
 from sync.engine import process_sync
 from sync.errors import ClientMismatch, EnvelopeError, MutationGap
 from sync.handlers_registration import MAX_DUPLICATE_LINKS
 from sync.models import ChangeCounter, Client, Conflict, RejectedMutation, Resident, ResidentEvent
 from sync.schemas import MAX_MUTATIONS, SyncResponseSchema
-from sync_kit import DESA_A, DESA_B, NOW
+from sync_kit import DESA_A, DESA_B, KECAMATAN, NOW
 
 
 def count(session, model):
@@ -102,7 +103,7 @@ def test_gap_after_applied_ones_keeps_them(session, kit):
 def test_rejection_advances_last_mutation_id_and_is_stored(session, kit):
     client = kit.client()
     kit.register(client)
-    counter_before = session.get(ChangeCounter, 1).value
+    counter_before = counter_value(session, KECAMATAN)
     bad = kit.register_args(nik="6311043102990001", birth_date="2999-01-01", sex="x")
     response = kit.sync(client, [kit.mutation(client, "register_resident", bad)])
 
@@ -112,7 +113,7 @@ def test_rejection_advances_last_mutation_id_and_is_stored(session, kit):
     assert response["last_mutation_id"] == 2
     assert count(session, Resident) == 1 and count(session, ResidentEvent) == 1
     session.expire_all()
-    assert session.get(ChangeCounter, 1).value == counter_before
+    assert counter_value(session, KECAMATAN) == counter_before
     stored = session.scalars(select(RejectedMutation)).one()
     assert (stored.mutation_id, stored.code, stored.name, stored.user_id) == (
         2, "validation_error", "register_resident", 7)

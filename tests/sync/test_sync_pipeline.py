@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from sync.models import ChangeCounter, Conflict, Resident, ResidentEvent
+from sync.changeseq import counter_value
+from sync.models import Conflict, Resident, ResidentEvent
 from sync.office import OfficeActor, import_listed_residents
 from sync.pull import resident_to_dict
 from sync.schemas import SyncResponseSchema
@@ -29,7 +30,7 @@ def snapshot(session, rid):
     """Everything a refused mutation must leave as it was."""
     session.expire_all()
     return (resident_to_dict(session.get(Resident, rid)), count(session, ResidentEvent),
-            count(session, Conflict), session.get(ChangeCounter, 1).value)
+            count(session, Conflict), counter_value(session, KECAMATAN))
 
 
 def case_state(session, rid):
