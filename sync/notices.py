@@ -1,4 +1,5 @@
-"""Conflict notices: the officer whose change lost a conflict is told so at the next pull.
+"""Conflict notices: the officer whose change lost a conflict, or whose registration looks
+like a duplicate, is told so at the next pull.
 
 A conflict (sync.models.Conflict) is the camat's to decide, but the officer whose delivery,
 verification, rejection or edit was not kept must learn it too, or the phone keeps saying
@@ -25,7 +26,12 @@ from .stages import RECIPIENT_LABELS, REJECTION_REASON_LABELS
 
 # Older conflicts are not re-announced by a full re-pull (a new phone, a restored server).
 NOTICE_DAYS = 30
-NOTICE_KINDS = ("double_delivery", "verify_vs_reject", "concurrent_edit")
+NOTICE_KINDS = ("double_delivery", "verify_vs_reject", "concurrent_edit", "possible_duplicate")
+# Why a registration was linked to another case (sync/handlers_registration.py): never who.
+_DUPLICATE_REASONS = {
+    "same_nik": "NIK-nya sama dengan data warga lain di kecamatan ini",
+    "same_name_birth_date_desa": "nama, tanggal lahir dan desanya sama dengan data warga lain",
+}
 
 # Resident fields as the registration form labels them (pwa/js/labels.js FIELD_LABELS).
 _FIELD_LABELS = {
@@ -63,7 +69,14 @@ def notices_for(session: Session, user_id: int, resident_ids: Iterable[str],
 
 
 def _message(kind: str, details: dict[str, Any], user_id: int) -> str | None:
-    """The sentence for the loser of the conflict, or None when `user_id` did not lose."""
+    """The sentence for the loser of the conflict (or the officer whose registration looks
+    like a duplicate), or None when it is not `user_id`'s to hear."""
+    if kind == "possible_duplicate":
+        if details.get("user_id") != user_id:
+            return None
+        why = _DUPLICATE_REASONS.get(details.get("reason"), "mirip dengan data warga lain")
+        return (f"Kemungkinan data ganda: warga ini {why}. Camat akan memeriksa dan "
+                "memutuskan; jangan didaftarkan ulang.")
     if kind == "double_delivery":
         first, second = details.get("first") or {}, details.get("second") or {}
         if second.get("by") != user_id:

@@ -315,12 +315,12 @@ class AssignmentsSchema(Schema):
 
 
 class NoticeSchema(Schema):
-    """A conflict the officer's change lost (sync/notices.py); the same id comes again on
-    later pulls of the case, the phone keeps it once."""
+    """A conflict the officer's change lost or registration raised (sync/notices.py); the
+    same id comes again on later pulls of the case, the phone keeps it once."""
 
     id = fields.Integer(required=True)
     kind = fields.String(required=True, metadata={
-        "enum": ["double_delivery", "verify_vs_reject", "concurrent_edit"]})
+        "enum": ["double_delivery", "verify_vs_reject", "concurrent_edit", "possible_duplicate"]})
     resident_id = fields.String(required=True)
     created_at = fields.String(required=True)
     message = fields.String(required=True)

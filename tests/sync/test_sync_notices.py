@@ -2,7 +2,8 @@
 (changes.notices), and names batches by their berita acara number (batch_number)."""
 from datetime import timedelta
 
-from sync.schemas import SyncResponseSchema
+from sync.notices import NOTICE_KINDS
+from sync.schemas import NoticeSchema, SyncResponseSchema
 from sync_kit import DESA_B, NOW, pipeline_args
 
 
@@ -95,3 +96,21 @@ def test_pulled_residents_carry_the_berita_acara_number(session, kit):
     assert pulled[rid]["batch_number"] == "BA/001/2026"
     assert pulled[other]["batch_number"] is None
     assert SyncResponseSchema().validate(response) == {}
+
+
+def test_a_registration_that_looks_like_a_duplicate_is_told_to_its_officer(session, kit):
+    a, b = kit.client(user_id=7), kit.client(user_id=8)
+    kit.found(a, nik="6311045708040001")
+    args = kit.register_args(nik="6311045708040001")
+    told = kit.sync(b, [kit.mutation(b, "register_resident", args)], actor=kit.actor(8))
+    [notice] = notices(told)
+    assert (notice["kind"], notice["resident_id"]) == ("possible_duplicate", args["resident_id"])
+    assert notice["message"] == (
+        "Kemungkinan data ganda: warga ini NIK-nya sama dengan data warga lain di kecamatan "
+        "ini. Camat akan memeriksa dan memutuskan; jangan didaftarkan ulang.")
+    assert SyncResponseSchema().validate(told) == {}
+    assert notices(kit.sync(a, cursor=None)) == []  # the first registration raised nothing
+
+
+def test_the_documented_kinds_are_the_kinds_sent():
+    assert NoticeSchema().fields["kind"].metadata["enum"] == list(NOTICE_KINDS)
