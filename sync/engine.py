@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .changeseq import RequestSeqs, request_seqs, use_kecamatan
 from .context import MutationContext, SyncActor
+from .echo import ECHO_COMPACT, echo_sources, split_echoes
 from .errors import ClientMismatch, EnvelopeError, MutationGap, is_database_outage
 from .identity import database_id
 from .models import Client, RejectedMutation, ResidentEvent, as_utc
@@ -68,16 +69,24 @@ def process_sync(
     cursor, scope_reset = _cursor_for_scope(client, actor, request["cursor"])
     # The phone's page_size may lower the server's page, never raise it.
     page_size = min(page_size, request["page_size"] or page_size)
-    page = pull_changes(session, actor.desa_codes, cursor, page_size)
+    # Compact echoes (sync/echo.py) do not count against the page: the request's own rows
+    # may come on top of it, so a phone's whole batch is answered in this one round trip.
+    sources = echo_sources(request["mutations"], results) \
+        if request["echo"] == ECHO_COMPACT else {}
+    page = pull_changes(session, actor.desa_codes, cursor, page_size + len(sources))
     # Notices ride with the residents they concern: the conflict's change made them travel.
     notices = notices_for(session, actor.user_id, (r["resident_id"] for r in page.residents), now)
     session.flush()
+    changes: dict[str, Any] = {"residents": page.residents, "removed": page.removed,
+                               "notices": notices}
+    if request["echo"] == ECHO_COMPACT:
+        changes["residents"], changes["echoes"] = split_echoes(page.residents, sources)
     return {
         "last_mutation_id": client.last_mutation_id,
         "results": results,
         "cursor": page.cursor,
         "more": page.more,
-        "changes": {"residents": page.residents, "removed": page.removed, "notices": notices},
+        "changes": changes,
         "server_time": iso_utc(now),
         "clock_skew_flagged": client.clock_skew_flagged,
         "scope_reset": scope_reset,

@@ -146,6 +146,10 @@ class SyncRequestSchema(Schema):
         validate=validate.Range(min=1, max=MAX_PAGE_SIZE, error="Harus 1 sampai 500."),
         error_messages=_messages(invalid="Harus bilangan bulat."),
     )
+    # Optional (protocol addition): "compact" asks for compact echoes (sync/echo.py) of the
+    # residents this request's own mutations wrote; any other value: full records as before.
+    echo = fields.String(load_default=None, allow_none=True,
+                         error_messages=_messages(invalid="Harus berupa teks."))
 
 
 class RegisterResidentArgsSchema(Schema):
@@ -334,6 +338,9 @@ class SyncChangesSchema(Schema):
     removed = fields.List(fields.String(), required=True)
     # conflicts on these residents that the officer's own change lost (protocol addition)
     notices = fields.List(fields.Nested(NoticeSchema))
+    # only to a request with "echo": "compact": {resident_id, echo_of, fields that differ
+    # from the args of mutation echo_of} (docs/sync-protocol.md, compact echoes)
+    echoes = fields.List(fields.Dict())
     desa = fields.List(fields.Nested(PlaceRefSchema))
     assignments = fields.Nested(AssignmentsSchema)
 

@@ -201,6 +201,7 @@ export class SyncClient extends EventTarget {
         sent_at: isoWithOffset(this.now()),
         cursor: session.cursor ?? null,
         mutations: outbox.length ? batch.map(wireMutation) : [],
+        echo: "compact", // own rows: only what the server added (sync-merge.js)
       };
       const pageSize = pageSizeFor(this.size);
       if (pageSize < MAX_PAGE) body.page_size = pageSize; // omitted at full speed: the server's default

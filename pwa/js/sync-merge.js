@@ -32,6 +32,18 @@ export function assignedCodesFrom(changes) {
   return null;
 }
 
+// Args part naming record fields, as sync/echo.py.
+const ECHO_BASES = { register_resident: (a) => a, update_resident: (a) => a.fields, correct_identity: (a) => a.fields };
+
+/** Server copy from a compact echo: base of own mutation `sent`, then the entry (null: unfit). */
+export function echoedRecord(entry, sent) {
+  const base = sent?.args?.resident_id === entry.resident_id && ECHO_BASES[sent.name]?.(sent.args);
+  if (!base || typeof base !== "object") return null;
+  const record = { ...base, ...entry };
+  delete record.echo_of;
+  return record;
+}
+
 /** Entries per resident; an entry touching several residents (a pick-up) is in each list. */
 export function groupByResident(entries) {
   const map = new Map();
@@ -79,6 +91,16 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
   for (const r of changes.residents || []) {
     servers.set(r.resident_id, r);
     affected.add(r.resident_id);
+  }
+  // An echo not rebuilt keeps the cursor: its row comes again in full.
+  const sentById = new Map(acknowledged.map((e) => [e.id, e]));
+  for (const c of changes.echoes || []) {
+    const r = echoedRecord(c, sentById.get(c.echo_of));
+    if (!r) nextSession.cursor = session.cursor ?? null;
+    else {
+      servers.set(r.resident_id, r);
+      affected.add(r.resident_id);
+    }
   }
   for (const item of changes.removed || []) {
     const id = typeof item === "string" ? item : item?.resident_id;

@@ -80,6 +80,7 @@ export function fakeServer({ last = 0, residents = [], pageSize = 200, script = 
     if (step instanceof Error) throw step;
     if (step) return new Response(JSON.stringify(step.body), { status: step.status, headers: { "Content-Type": "application/json" } });
     const results = [];
+    const sent = new Map(); // resident id → this request's applied registration (compact echoes)
     for (const m of body.mutations) {
       if (m.id <= state.last) { results.push({ id: m.id, status: "duplicate" }); continue; }
       if (m.id > state.last + 1) {
@@ -93,6 +94,7 @@ export function fakeServer({ last = 0, residents = [], pageSize = 200, script = 
       results.push({ id: m.id, status: "applied" });
       state.applied.push(m);
       if (m.name === "register_resident") {
+        sent.set(m.args.resident_id, m);
         state.seq += 1;
         state.residents.push({ ...m.args, version: 1, stage: "found", stage_label: "Terdata", warnings: [], seq: state.seq });
       }
@@ -101,9 +103,14 @@ export function fakeServer({ last = 0, residents = [], pageSize = 200, script = 
     const page = state.residents.filter((r) => r.seq > cursor).sort((a, b) => a.seq - b.seq).slice(0, Math.min(pageSize, body.page_size ?? pageSize));
     const more = state.residents.filter((r) => r.seq > cursor).length > page.length;
     const next = page.length ? page[page.length - 1].seq : cursor;
+    const rows = page.map(({ seq, ...r }) => r);
+    // sync/echo.py's rule: the fields that differ from what mutation echo_of sent
+    const echo = (r, m) => Object.fromEntries([["resident_id", r.resident_id], ["echo_of", m.id],
+      ...Object.entries(r).filter(([k, v]) => k !== "resident_id" && JSON.stringify(m.args[k]) !== JSON.stringify(v))]);
+    const compact = body.echo === "compact" ? { echoes: rows.filter((r) => sent.has(r.resident_id)).map((r) => echo(r, sent.get(r.resident_id))) } : {};
     return new Response(JSON.stringify({
       last_mutation_id: state.last, results, cursor: String(next), more,
-      changes: { residents: page.map(({ seq, ...r }) => r), removed: [], desa: [{ code: "6311042005", name: "Batumandi" }],
+      changes: { residents: rows.filter((r) => !compact.echoes || !sent.has(r.resident_id)), ...compact, removed: [], desa: [{ code: "6311042005", name: "Batumandi" }],
         assignments: { kecamatan: { code: "631104", name: "Batu Mandi" }, desa_codes: assigned } },
       server_time: "2026-11-28T01:00:00Z", clock_skew_flagged: false, database_id: state.databaseId,
     }), { status: 200, headers: { "Content-Type": "application/json" } });
