@@ -73,7 +73,7 @@ def process_sync(
     # may come on top of it, so a phone's whole batch is answered in this one round trip.
     sources = echo_sources(request["mutations"], results) \
         if request["echo"] == ECHO_COMPACT else {}
-    page = pull_changes(session, actor.desa_codes, cursor, page_size + len(sources))
+    page = pull_changes(session, actor.desa_codes, cursor, page_size, frozenset(sources))
     # Notices ride with the residents they concern: the conflict's change made them travel.
     notices = notices_for(session, actor.user_id, (r["resident_id"] for r in page.residents), now)
     session.flush()

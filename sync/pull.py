@@ -38,8 +38,13 @@ def pull_changes(
     desa_codes: Iterable[str],
     cursor: str | None,
     page_size: int = DEFAULT_PAGE_SIZE,
+    free_ids: frozenset[str] = frozenset(),
 ) -> PullPage:
     """Return residents of desa_codes with change_seq > cursor, at most page_size of them.
+
+    Rows whose id is in `free_ids` (the request's own rows, answered as compact echoes by
+    sync/echo.py) come on top of page_size: the page never holds more than page_size other
+    entries, so a phone that asked for small pages on a bad link gets small pages.
 
     A resident merged into another one goes out as an id in `removed` instead of a row, as
     does one moved from one of desa_codes to a desa outside them (the phone of the old desa
@@ -57,18 +62,27 @@ def pull_changes(
         cursor = "0"
     if not codes:
         return PullPage(cursor=cursor)
+    limit = page_size + len(free_ids)
     rows = list(session.scalars(
         select(Resident)
         .where(Resident.desa_code.in_(codes), Resident.change_seq > after)
         .order_by(Resident.change_seq)
-        .limit(page_size + 1)  # one extra row tells whether another page exists
+        .limit(limit + 1)  # one extra row tells whether another page exists
     ))
-    # Up to the first row past this page: a moved case beyond it waits for the next page.
-    upto = rows[page_size].change_seq if len(rows) > page_size else None
+    # Up to the first row past this window: a moved case beyond it waits for the next page.
+    more = len(rows) > limit
+    upto = rows[limit].change_seq if more else None
     moved = _moved_away(session, codes, after, upto)
-    merged = sorted([*((row.change_seq, row) for row in rows), *moved], key=lambda item: item[0])
-    more = len(merged) > page_size
-    merged = merged[:page_size]
+    window = sorted([*((row.change_seq, row) for row in rows[:limit]), *moved],
+                    key=lambda item: item[0])
+    merged, counted = [], 0
+    for seq, row in window:
+        if isinstance(row, str) or row.resident_id not in free_ids:
+            if counted == page_size:
+                more = True
+                break
+            counted += 1
+        merged.append((seq, row))
     if not merged:
         return PullPage(cursor=cursor)
     page = [row for _seq, row in merged if not isinstance(row, str)]

@@ -92,11 +92,12 @@ export function planSyncApply({ session, outbox, residents }, response, nowIso) 
     servers.set(r.resident_id, r);
     affected.add(r.resident_id);
   }
-  // An echo not rebuilt keeps the cursor: its row comes again in full.
+  // An echo not rebuilt keeps the cursor: its row comes again in full. After a scope reset
+  // the old cursor belongs to the old scope: start over instead.
   const sentById = new Map(acknowledged.map((e) => [e.id, e]));
   for (const c of changes.echoes || []) {
     const r = echoedRecord(c, sentById.get(c.echo_of));
-    if (!r) nextSession.cursor = session.cursor ?? null;
+    if (!r) nextSession.cursor = response.scope_reset ? null : session.cursor ?? null;
     else {
       servers.set(r.resident_id, r);
       affected.add(r.resident_id);

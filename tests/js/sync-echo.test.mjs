@@ -54,4 +54,8 @@ test("an echo the phone cannot rebuild keeps the old cursor: the rows come again
   const fine = planSyncApply({ session: { cursor: "2" }, outbox, residents: [] },
     { ...response, changes: { ...response.changes, echoes: response.changes.echoes.slice(0, 1) } }, NOW);
   assert.equal(fine.session.cursor, "9");
+  // After a scope reset the old cursor is the old scope's: start over rather than skip rows.
+  const reset = planSyncApply({ session: { cursor: "2" }, outbox, residents: [] },
+    { ...response, scope_reset: true }, NOW);
+  assert.equal(reset.session.cursor, null);
 });

@@ -143,10 +143,34 @@ def test_echoes_ride_on_top_of_a_full_page_without_losing_rows(session, kit):
     others = [kit.found(writer) for _ in range(3)]
     mutations = [kit.mutation(phone, "register_resident", kit.register_args()) for _ in range(2)]
     first = compact_sync(kit, phone, mutations, page_size=2)
-    # the page: 2 full rows, plus up to 2 more for the request's own rows; the 5th waits
-    assert len(first["changes"]["residents"]) + len(first["changes"]["echoes"]) == 4
-    assert first["more"] is True
-    rest = compact_sync(kit, phone, [], cursor=first["cursor"], page_size=2)
-    seen = [r["resident_id"] for r in first["changes"]["residents"] + rest["changes"]["residents"]]
+    # the page: 2 full rows of others; the phone's own rows come after them, on later pages
+    assert len(first["changes"]["residents"]) == 2 and first["more"] is True
+    seen = [r["resident_id"] for r in first["changes"]["residents"]]
     seen += [e["resident_id"] for e in first["changes"]["echoes"]]
+    cursor, more = first["cursor"], first["more"]
+    while more:
+        page = compact_sync(kit, phone, [], cursor=cursor, page_size=2)
+        seen += [r["resident_id"] for r in page["changes"]["residents"]]
+        cursor, more = page["cursor"], page["more"]
     assert sorted(seen) == sorted(others + [m["args"]["resident_id"] for m in mutations])
+
+
+def test_a_small_page_stays_small_when_other_rows_wait(session, kit):
+    # A phone on a cut link asks for pages of 2 while 30 rows of others wait past its cursor:
+    # its 8 own rows come as echoes on top of 2 full records, never 10 full records.
+    other, client = kit.client(), kit.client()
+    kit.apply_all(other, [kit.mutation(other, "register_resident", kit.register_args())
+                          for _ in range(30)])
+    mutations = [kit.mutation(client, "register_resident", kit.register_args()) for _ in range(8)]
+    response = compact_sync(kit, client, mutations, page_size=2)
+    assert len(response["changes"]["residents"]) == 2
+    assert response["more"] is True
+    # The page ends at its last entry: the rest (and any own row beyond it) comes next time.
+    seen = len(response["changes"]["residents"]) + len(response["changes"]["echoes"])
+    cursor, pages = response["cursor"], 1
+    while response["more"]:
+        response = compact_sync(kit, client, [], cursor=cursor, page_size=2)
+        assert len(response["changes"]["residents"]) <= 2
+        seen += len(response["changes"]["residents"])
+        cursor, pages = response["cursor"], pages + 1
+    assert seen == 38
