@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
-from e2e_kit import login_phone, server_rows
+from e2e_kit import login_phone, office_login, server_rows
 from sync.models import WITA
 
 NAME = "Rina Tanggal"
@@ -102,3 +102,19 @@ def test_english_chrome_types_a_kk_date_and_a_wita_time(browser, live_server):
     pickup = json.loads(pickup) if isinstance(pickup, str) else pickup
     assert pickup["at"] == f"{day.isoformat()}T06:30:00Z"  # 14:30 WITA
     context.close()
+
+
+def test_the_office_echoes_a_typed_date_in_words_while_typing(browser, live_server):
+    page = office_login(browser, live_server)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + "/audit")
+    field = page.locator("#a-from")
+    field.press_sequentially("12062005")
+    expect(page.locator("#a-from-words")).to_have_text("Minggu, 12 Juni 2005")
+    field.fill("")
+    field.press_sequentially("31/02/2005")
+    expect(page.locator("#a-from-words")).to_have_text(
+        "Tanggal tidak sah. Tulis hari/bulan/tahun, seperti 28/11/2026.")
+    assert problems == []  # the script loads under the office CSP
+    page.context.close()
