@@ -28,9 +28,10 @@ from .office_common import (
     kecamatan_scope,
     load_office_args,
     office_author,
+    office_resident,
     require_role,
 )
-from .records import Rejection, get_resident
+from .records import Rejection
 from .resolutions import resolve_conflict
 from .schemas import HandoverBatchArgsSchema, RecordCollectionArgsSchema
 
@@ -87,10 +88,7 @@ def reopen_case(session, actor: OfficeActor, *, resident_id: str, note: str | No
     note = clean_note(note)
     author = office_author(session, actor, now)
     seq = allocate_change_seq(session)
-    try:
-        resident = get_resident(session, str(resident_id), kecamatan_scope(actor))
-    except Rejection as rejection:
-        raise as_office_error(rejection) from None
+    resident = office_resident(session, actor, resident_id)
     if resident.stage != "rejected":
         raise OfficeError("invalid_transition", MSG_NOT_REJECTED, {"resident_id": MSG_NOT_REJECTED})
     # A case imported from a list and rejected before anyone found it goes back to the list.

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from .changeseq import use_kecamatan
 from .errors import OfficeError
 from .models import OFFICE_CLIENT_ID, WITA, Resident, as_utc
-from .records import Author, Rejection, in_kecamatan, load_args
+from .records import Author, Rejection, get_resident, in_kecamatan, load_args
 from .wirefields import Text
 
 BATCH_ROLES = frozenset({"camat", "operator"})
@@ -58,6 +58,14 @@ def as_office_error(rejection: Rejection) -> OfficeError:
     """The engine's refusal in office terms (not_found / invalid_transition / validation_error)."""
     code = "not_found" if rejection.code.endswith("_not_found") else rejection.code
     return OfficeError(code, rejection.message, rejection.fields)
+
+
+def office_resident(session, actor: OfficeActor, resident_id: str) -> Resident:
+    """The case `resident_id` of the actor's kecamatan; raises OfficeError not_found."""
+    try:
+        return get_resident(session, str(resident_id), kecamatan_scope(actor))
+    except Rejection as rejection:
+        raise as_office_error(rejection) from None
 
 
 def load_office_args(schema, data: dict[str, Any]) -> dict[str, Any]:

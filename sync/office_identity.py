@@ -16,13 +16,12 @@ from .models import Resident
 from .office_common import (
     BATCH_ROLES,
     OfficeActor,
-    as_office_error,
-    kecamatan_scope,
     load_office_args,
     office_author,
+    office_resident,
     require_role,
 )
-from .records import MSG_VALIDATION, Rejection, get_resident
+from .records import MSG_VALIDATION
 from .schemas_identity import OfficeCorrectionSchema
 
 CORRECTION_ROLES = BATCH_ROLES  # camat and operator
@@ -55,10 +54,7 @@ def correct_identity_office(session, actor: OfficeActor, *, resident_id: str,
     values = data["field_values"]
     author = office_author(session, actor, now)
     seq = allocate_change_seq(session)
-    try:
-        resident = get_resident(session, str(resident_id), kecamatan_scope(actor))
-    except Rejection as rejection:
-        raise as_office_error(rejection) from None
+    resident = office_resident(session, actor, resident_id)
     if values.get("desa_code", resident.desa_code)[:6] != actor.kecamatan_code:
         raise OfficeError("validation_error", MSG_DESA_OUTSIDE, {"desa_code": MSG_DESA_OUTSIDE})
     changes = changed_fields(resident, values)

@@ -392,6 +392,7 @@ def _office_functions():
 NOT_OFFICE_ACTIONS = {
     "kecamatan_scope": "the scope every action applies: tested through them",
     "office_author": "the event author of an action: touches no resident",
+    "office_resident": "the scoped case lookup every action uses: tested through them",
     "require_role": "the role check of every action: tested through them",
 }
 OFFICE_FUNCTIONS = sorted(set(_office_functions()) - set(NOT_OFFICE_ACTIONS))
