@@ -42,7 +42,7 @@ def test_unsent_file_uploaded_in_the_office_counts_once(browser, live_server, tm
     phone.get_by_role("navigation", name="Daftar kerja").get_by_role(
         "button", name=re.compile("^Semua")).click()
     phone.get_by_role("button", name=f"Buka {NAME}").click()
-    phone.get_by_role("button", name="Verifikasi").click()
+    phone.locator("#case-actions").get_by_role("button", name="Verifikasi").click()
     phone.get_by_label("Umur memenuhi syarat").check()
     phone.get_by_label("Foto fotokopi KK (boleh dilewati)").set_input_files(str(KK_PHOTO))
     expect(phone.locator("#v-photo-status")).to_contain_text("Foto siap", timeout=15000)
