@@ -5,7 +5,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth, bounds, config as cfg, errors, formatting, pwa, security, web
+from . import api, auth, bounds, config as cfg, errors, formatting, pwa, registry, security, web
 from .extensions import db, init_app as init_extensions
 
 
@@ -60,6 +60,7 @@ def create_app(test_config=None, *, instance_path=None):
     app.url_map.converters["string"] = bounds.TextConverter  # characters in path segments
     app.register_blueprint(auth.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(registry.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pwa.bp)
     security.init_app(app)

@@ -12,8 +12,12 @@ from sync.models import utcnow
 from .extensions import db
 from .passwords import verify_password
 
-ROLES = ("petugas", "camat", "operator")
-ROLE_LABELS = {"petugas": "Petugas", "camat": "Camat", "operator": "Operator"}
+ROLES = ("petugas", "camat", "operator", "disdukcapil")
+ROLE_LABELS = {"petugas": "Petugas", "camat": "Camat", "operator": "Operator",
+               "disdukcapil": "Disdukcapil"}
+# Roles of one kabupaten (kabupaten_code set, kecamatan_code empty); the others work in one
+# kecamatan (kecamatan_code set, kabupaten_code empty).
+KABUPATEN_ROLES = ("disdukcapil",)
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa", "kelurahan")
 
 
@@ -36,19 +40,23 @@ class Wilayah(db.Model):
 
 
 class User(db.Model):
-    """A person who logs in: a field officer, the camat or an operator of one kecamatan."""
+    """A person who logs in: a field officer, the camat or an operator of one kecamatan, or a
+    Disdukcapil user of one kabupaten (issue #13)."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16))
-    kecamatan_code: Mapped[str] = mapped_column(String(10), ForeignKey("wilayah.code"))
+    # Empty for the kabupaten roles: every kecamatan-scoped query then matches nothing.
+    kecamatan_code: Mapped[str | None] = mapped_column(String(10), ForeignKey("wilayah.code"))
+    kabupaten_code: Mapped[str | None] = mapped_column(String(10), ForeignKey("wilayah.code"))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    kecamatan: Mapped[Wilayah] = relationship(foreign_keys=[kecamatan_code])
+    kecamatan: Mapped[Wilayah | None] = relationship(foreign_keys=[kecamatan_code])
+    kabupaten: Mapped[Wilayah | None] = relationship(foreign_keys=[kabupaten_code])
     assignments: Mapped[list["Assignment"]] = relationship(
         back_populates="user", cascade="all, delete-orphan")
 

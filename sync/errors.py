@@ -99,6 +99,7 @@ OFFICE_STATUS = {
     "conflict_not_found": 404,
     "invalid_transition": 409, "already_resolved": 409, "conflict_resolved": 409,
     "batch_exists": 409, "duplicate_number": 409, "not_rejected": 409, "stale": 409,
+    "already_received": 409, "not_received": 409,
 }
 
 

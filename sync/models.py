@@ -129,6 +129,9 @@ class Resident(Base):
     recording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
     card_issue: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When Disdukcapil marked this card printed and ready for pick-up (sync/registry.py);
+    # cleared when they mark it not printed after all.
+    card_ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Holds the signature strokes too (signature_data); the wire form leaves them out.
     delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     merged_into: Mapped[str | None] = mapped_column(String(36))
@@ -221,6 +224,12 @@ class Batch(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Disdukcapil's receipt (sync/registry.py): when the documents arrived, who confirmed it,
+    # when CAH recorded it, and the code both copies of the berita acara carry.
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    receipt_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verification_code: Mapped[str | None] = mapped_column(String(12))
 
 
 class BatchItem(Base):
@@ -238,6 +247,15 @@ class BatchItem(Base):
     reason: Mapped[str | None] = mapped_column(String(30))
     reason_text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Disdukcapil's side (sync/registry.py). received: None until the receipt, then whether
+    # the resident's documents were in the physical batch.
+    received: Mapped[bool | None] = mapped_column(Boolean)
+    # None | ready | not_printed, with a reason of NOT_PRINTED_REASON_LABELS when not printed
+    print_status: Mapped[str | None] = mapped_column(String(20))
+    print_reason: Mapped[str | None] = mapped_column(String(30))
+    print_reason_text: Mapped[str | None] = mapped_column(Text)
+    print_marked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    print_marked_by_user_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChangeCounter(Base):

@@ -283,6 +283,8 @@ class ResidentSchema(Schema):
     batch_handed_at = fields.String(allow_none=True)  # the batch's handover, ISO UTC
     card_collected_at = fields.String(allow_none=True)  # this card's latest collection
     card_issue = fields.Nested(CardIssueSchema, allow_none=True)
+    # Disdukcapil marked the card printed and ready for pick-up (sync/registry.py)
+    card_ready_at = UTCDateTime(allow_none=True)
     delivery = fields.Nested(DeliverySchema, allow_none=True)  # without the signature strokes
     merged_into = fields.String(allow_none=True)
 

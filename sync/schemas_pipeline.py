@@ -338,6 +338,9 @@ class CardIssueSchema(Schema):
     reason_text = fields.String(allow_none=True)
     batch_id = fields.String()
     at = fields.String()
+    # "disdukcapil" when Disdukcapil marked it (sync/registry.py); absent when the team's
+    # collection recorded it
+    by = fields.String(allow_none=True)
 
 
 class DeliverySchema(_Stamped):

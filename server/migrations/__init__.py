@@ -14,6 +14,7 @@ How a database is brought to a revision (``upgrade_database``), judged by its ta
 Everything runs in one transaction: on PostgreSQL a failing upgrade leaves the database as it
 was (SQLite commits some DDL on its own, hence the backup before every upgrade, docs/deploy.md).
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def upgrade_database(engine, revision="head"):
     the 0.1.0 schema, alembic.util.CommandError for an unknown revision, SQLAlchemyError when
     the database refuses a step (on PostgreSQL nothing of the upgrade is then kept).
     """
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         config = alembic_config(connection)
         before = current_revision(connection)
         has_tables = inspect(connection).has_table(MARKER_TABLE)
@@ -140,6 +141,43 @@ def downgrade_database(engine, revision):
     sessions). Raises alembic.util.CommandError for an unknown revision, SQLAlchemyError when
     the database refuses a step.
     """
-    with engine.begin() as connection:
+    with _migrating(engine) as connection:
         command.downgrade(alembic_config(connection), revision)
         return current_revision(connection)
+
+
+class ForeignKeyViolation(Exception):
+    """A migration on SQLite left rows pointing at nothing (nothing of it was committed)."""
+
+
+@contextmanager
+def _migrating(engine):
+    """A connection in a transaction for a migration run.
+
+    On SQLite, foreign keys are switched off around the transaction and checked with
+    `PRAGMA foreign_key_check` before the commit — SQLite's own procedure for changing a table
+    (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema
+    Changes"): Alembic's batch mode copies a table and drops the old one, and a drop of a
+    referenced table fails while foreign keys are enforced. The pragma has no effect inside a
+    transaction, hence outside it; it is switched on again for the pooled connection.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise ForeignKeyViolation(
+                            f"{len(broken)} baris merujuk ke data yang tidak ada "
+                            f"(tabel {', '.join(sorted({row[0] for row in broken}))})")
+        finally:
+            if sqlite:
+                if connection.in_transaction():
+                    connection.rollback()
+                connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+                connection.commit()
