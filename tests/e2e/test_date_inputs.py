@@ -71,7 +71,7 @@ def test_english_chrome_types_a_kk_date_and_a_wita_time(browser, live_server):
                        n=NAME)[0][0] in ("2005-06-12", datetime(2005, 6, 12).date())
 
     _open_case(page, NAME)
-    page.get_by_role("button", name="Verifikasi").click()
+    page.locator("#case-actions").get_by_role("button", name="Verifikasi").click()
     page.get_by_label("Fotokopi KK sudah diperiksa").check()
     page.get_by_label(re.compile("^Umur memenuhi syarat")).check()
     page.get_by_role("button", name="Simpan verifikasi").click()

@@ -228,7 +228,7 @@ def _open_case(page, name):
 
 def _verify_in_app(page, name):
     _open_case(page, name)
-    page.get_by_role("button", name="Verifikasi", exact=True).click()
+    page.locator("#case-actions").get_by_role("button", name="Verifikasi", exact=True).click()
     page.get_by_label("Fotokopi KK sudah diperiksa").check()
     page.get_by_label("Umur memenuhi syarat").check()
     page.get_by_role("button", name="Simpan verifikasi").click()
