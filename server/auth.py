@@ -1,5 +1,6 @@
-"""Web login for the office view (camat and operator): server-side office sessions, CSRF,
-throttling, the `next=` check; the shared password check of web and device login."""
+"""Web login for the office view (camat and operator) and Disdukcapil's area (server/
+registry/): server-side office sessions, CSRF, throttling, the `next=` check; the shared
+password check of web and device login."""
 import functools
 import hashlib
 import secrets
@@ -32,6 +33,8 @@ from .passwords import verify_password
 
 bp = Blueprint("auth", __name__)
 OFFICE_ROLES = ("camat", "operator")
+# Roles that log in on the web: the office's, and Disdukcapil's (its own area, /disdukcapil).
+WEB_ROLES = OFFICE_ROLES + ("disdukcapil",)
 SESSION_ID = "sid"  # the cookie holds only this random id; the rest lives in office_sessions
 SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -152,6 +155,16 @@ def office_login_required(view):
     return wrapped
 
 
+def home_url(user):
+    """The page a user lands on after login: Disdukcapil's recap (or its batch list while the
+    recap page does not exist), the office's home for the others."""
+    if user.role == "disdukcapil":
+        endpoint = ("registry.dashboard" if "registry.dashboard" in current_app.view_functions
+                    else "registry.batches")
+        return url_for(endpoint)
+    return url_for("web.index")
+
+
 def audit(action, target=None, **details):
     """Record who did what (no personal data in details)."""
     user = g.get("user")
@@ -214,13 +227,13 @@ def login():
         except LoginFailed:
             flash("Nama pengguna atau kata sandi salah.", "error")
             return render_template("login.html", form=form), 401
-        if user.role not in OFFICE_ROLES:
+        if user.role not in WEB_ROLES:
             flash("Petugas lapangan memakai aplikasi HP di /app/.", "error")
             return render_template("login.html", form=form), 403
         start_office_session(user)
         audit("login")
         db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or url_for("web.index"))
+        return redirect(safe_next(request.args.get("next")) or home_url(user))
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form), status

@@ -26,7 +26,7 @@ from .migrations import (
     history,
     upgrade_database,
 )
-from .models import ROLES, Assignment, User, Wilayah
+from .models import KABUPATEN_ROLES, ROLES, Assignment, User, Wilayah
 from .operations import DEFAULT_STEP_MINUTES, Operation, OperationDesa, active_operation_map
 from .passwords import password_problem
 from .retention import purge_expired
@@ -39,6 +39,8 @@ DEMO_USERS = (
     ("petugas", "demo-petugas-batumandi", "Petugas Pokja I (demo)", "petugas",
      ("6311042005", "6311042001", "6311042002")),
 )
+# username, password, full name of the demo's Disdukcapil user (Kabupaten Balangan, issue #13)
+DEMO_DISDUKCAPIL = ("disdukcapil", "demo-disdukcapil-balangan", "Disdukcapil Balangan (demo)")
 
 
 def upgrade_schema(revision="head"):
@@ -67,19 +69,21 @@ def init_database():
     return added
 
 
-def create_user(username, password, role, kecamatan, desa_codes=(), full_name=None):
-    """Create (or update) a user of one kecamatan; returns the user.
+def create_user(username, password, role, kecamatan, desa_codes=(), full_name=None, *,
+                kabupaten=None):
+    """Create (or update) a user of one kecamatan, or a Disdukcapil user of one kabupaten;
+    returns the user.
 
-    Updating an existing user ends its office sessions (its password or role may have
-    changed). Raises click.BadParameter for an unknown role or code, or a password that breaks
-    the rules of server/passwords.py (the same for every role).
+    kecamatan: code (63.11.04 or 631104) for petugas, camat and operator; must be empty for
+    the kabupaten roles (disdukcapil), which take `kabupaten` (63.11 or 6311) instead and no
+    desa. Updating an existing user ends its office sessions (its password or role may have
+    changed). Raises click.BadParameter for an unknown role or code, a code given to the
+    wrong role, or a password that breaks the rules of server/passwords.py (the same for
+    every role).
     """
     if role not in ROLES:
         raise click.BadParameter(f"peran harus salah satu dari {', '.join(ROLES)}")
-    kecamatan = normalise_code(kecamatan)
-    kec = db.session.get(Wilayah, kecamatan)
-    if kec is None or kec.level != "kecamatan":
-        raise click.BadParameter(f"kode kecamatan {kecamatan} tidak dikenal")
+    kecamatan, kabupaten = _scope(role, kecamatan, kabupaten, desa_codes)
     codes = [normalise_code(c) for c in desa_codes]
     for code in codes:
         desa = db.session.get(Wilayah, code)
@@ -95,7 +99,8 @@ def create_user(username, password, role, kecamatan, desa_codes=(), full_name=No
     else:
         end_office_sessions(user.id)
     user.full_name = full_name or user.full_name or username
-    user.role, user.kecamatan_code, user.active = role, kecamatan, True
+    user.role, user.active = role, True
+    user.kecamatan_code, user.kabupaten_code = kecamatan, kabupaten
     user.set_password(password)
     wanted = set(codes)
     for assignment in list(user.assignments):  # keep rows that stay: (user, desa) is unique
@@ -105,6 +110,34 @@ def create_user(username, password, role, kecamatan, desa_codes=(), full_name=No
     user.assignments.extend(Assignment(desa_code=c) for c in dict.fromkeys(codes) if c not in have)
     db.session.commit()
     return user
+
+
+def _scope(role, kecamatan, kabupaten, desa_codes):
+    """(kecamatan digits or None, kabupaten digits or None) of a new user of `role`.
+
+    A kabupaten role gets only a kabupaten (a wilayah of level kabupaten), the others only a
+    kecamatan: a user never holds both, so no query can widen one scope with the other.
+    """
+    if role in KABUPATEN_ROLES:
+        if kecamatan or desa_codes:
+            raise click.BadParameter(f"peran {role} bekerja untuk satu kabupaten: jangan isi "
+                                     "--kecamatan atau --desa")
+        code = normalise_code(kabupaten)
+        if not code:
+            raise click.BadParameter(f"peran {role} memerlukan --kabupaten, mis. 63.11")
+        kab = db.session.get(Wilayah, code)
+        if kab is None or kab.level != "kabupaten":
+            raise click.BadParameter(f"kode kabupaten {code} tidak dikenal")
+        return None, code
+    if kabupaten:
+        raise click.BadParameter(f"--kabupaten hanya untuk peran {', '.join(KABUPATEN_ROLES)}")
+    code = normalise_code(kecamatan)
+    if not code:
+        raise click.BadParameter(f"peran {role} memerlukan --kecamatan, mis. 63.11.04")
+    kec = db.session.get(Wilayah, code)
+    if kec is None or kec.level != "kecamatan":
+        raise click.BadParameter(f"kode kecamatan {code} tidak dikenal")
+    return code, None
 
 
 def _app():
@@ -206,18 +239,27 @@ def db_history_command():
 @main.command("create-user")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--kecamatan", required=True, help="Kode kecamatan, mis. 63.11.04")
+@click.option("--kecamatan", default=None,
+              help="Kode kecamatan, mis. 63.11.04 (petugas, camat, operator)")
+@click.option("--kabupaten", default=None, help="Kode kabupaten, mis. 63.11 (disdukcapil)")
 @click.option("--desa", multiple=True, help="Kode desa tugas (boleh diulang)")
 @click.option("--full-name", default=None, help="Nama lengkap yang ditampilkan")
-def create_user_command(username, role, kecamatan, desa, full_name):
-    """Create a user; the password comes from CAH_PASSWORD or is asked for."""
-    password = os.environ.get("CAH_PASSWORD") or click.prompt(
-        "Kata sandi", hide_input=True, confirmation_prompt=True)
+def create_user_command(username, role, kecamatan, kabupaten, desa, full_name):
+    """Create a user; the password comes from CAH_PASSWORD or is asked for. --kecamatan for
+    petugas, camat and operator; --kabupaten (and no --kecamatan/--desa) for disdukcapil."""
     app = _app()
     with app.app_context():
         init_database()
-        user = create_user(username, password, role, kecamatan, desa, full_name)
-        click.echo(f"Pengguna {user.username} ({user.role}) siap, {len(desa)} desa tugas.")
+        _scope(role, kecamatan, kabupaten, desa)  # a wrong scope fails before the prompt
+        password = os.environ.get("CAH_PASSWORD") or click.prompt(
+            "Kata sandi", hide_input=True, confirmation_prompt=True)
+        user = create_user(username, password, role, kecamatan, desa, full_name,
+                           kabupaten=kabupaten)
+        if user.kabupaten_code:
+            click.echo(f"Pengguna {user.username} ({user.role}) siap untuk kabupaten "
+                       f"{user.kabupaten.name}.")
+        else:
+            click.echo(f"Pengguna {user.username} ({user.role}) siap, {len(desa)} desa tugas.")
 
 
 @main.command("serve")
@@ -291,11 +333,13 @@ def demo_command(host, port):
         init_database()
         for username, password, full_name, role, desa in DEMO_USERS:
             create_user(username, password, role, "631104", desa, full_name)
+        username, password, full_name = DEMO_DISDUKCAPIL
+        create_user(username, password, "disdukcapil", None, (), full_name, kabupaten="6311")
         seed_demo_operation()
         seeded = seed_demo_residents()
     click.echo(f"Data demo siap ({seeded} penduduk contoh baru). Buka http://localhost:{port}/ "
-               f"(camat / demo-camat-batumandi) atau http://localhost:{port}/app/ "
-               f"(petugas / demo-petugas-batumandi).")
+               f"(camat / demo-camat-batumandi, atau disdukcapil / {DEMO_DISDUKCAPIL[1]}) atau "
+               f"http://localhost:{port}/app/ (petugas / demo-petugas-batumandi).")
     run_gunicorn(app, host, port, 1)
 
 

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from sync.models import Client, Conflict, Resident, ResidentEvent
+from sync.models import Batch, Client, Conflict, Resident, ResidentEvent
+from sync.registry import collection_differences
 from sync.resolutions import conflict_in_kecamatan
 from sync.stages import (
     CONFLICT_KIND_LABELS,
@@ -58,6 +59,13 @@ MEASURED_LABEL = "Kasus terukur"  # the cases whose time in one SOP step could b
 REJECTION_REASONS = REJECTION_REASON_LABELS
 CARD_ISSUE_REASONS = NOT_PRINTED_REASON_LABELS
 CONFLICT_LABELS = CONFLICT_KIND_LABELS
+
+# Disdukcapil in the loop (issue #13): what the collection found against Disdukcapil's marks.
+DIFFERENCE_LABELS = {
+    "collected_not_ready": "Diambil, padahal tidak ditandai siap oleh Disdukcapil",
+    "ready_not_collected": "Ditandai siap oleh Disdukcapil, tetapi tidak diambil",
+}
+WAITING_RECEIPT_DAYS = 7  # a handed-over batch unconfirmed for longer is an exception
 
 
 # ------------------------------------------------------------------------------ statistics
@@ -287,3 +295,34 @@ def report_indicators(total):
         ("KTP-el diserahkan ke warga", total.delivered),
     ]
     return [(label, total.target, value, percent(value, total.target)) for label, value in rows]
+
+
+# ------------------------------------------------------------------------------ Disdukcapil
+
+def waiting_for_receipt(kecamatan_code, now, days=WAITING_RECEIPT_DAYS):
+    """SQL conditions on Batch: the kecamatan's batches handed over more than `days` days
+    before `now` that Disdukcapil has not confirmed. A batch collected without a receipt (a
+    Disdukcapil that does not use CAH) waits for nothing and is left out."""
+    return (Batch.kecamatan_code == kecamatan_code, Batch.received_at.is_(None),
+            Batch.collected_at.is_(None), Batch.handed_at < as_utc(now) - timedelta(days=days))
+
+
+def difference_rows(session, kecamatan_code, operation_id=None):
+    """[(batch, resident, kind)]: the kecamatan's collection differences (kind: a key of
+    DIFFERENCE_LABELS; sync.registry.collection_differences), by batch number, desa and name;
+    only residents of `operation_id` when given, never merged ones."""
+    batches = {b.batch_id: b for b in session.execute(select(Batch).where(
+        Batch.kecamatan_code == kecamatan_code, Batch.received_at.is_not(None),
+        Batch.collected_at.is_not(None))).scalars()}
+    found = collection_differences(session, batches)
+    kinds = {(bid, d["resident_id"]): d["kind"] for bid, rows in found.items() for d in rows}
+    if not kinds:
+        return []
+    query = _where(select(Resident).where(
+        Resident.resident_id.in_(sorted({rid for _bid, rid in kinds}))), _not_merged())
+    if operation_id is not None:
+        query = query.where(Resident.operation_id == operation_id)
+    residents = {r.resident_id: r for r in session.execute(query).scalars()}
+    rows = [(batches[bid], residents[rid], kind) for (bid, rid), kind in kinds.items()
+            if rid in residents]
+    return sorted(rows, key=lambda row: (row[0].number, row[1].desa_code, row[1].name))

@@ -78,8 +78,10 @@ def collect(author: Author, scope: Scope, *, batch_id: str, items: list[dict[str
     if batch is None or batch.kecamatan_code != kecamatan_code:
         raise Rejection("batch_not_found", MSG_BATCH_NOT_FOUND, {"batch_id": MSG_BATCH_NOT_FOUND})
     ids = [str(item["resident_id"]) for item in items]
+    # A resident Disdukcapil found missing (received False) left this batch (sync/registry.py).
     in_batch = {row.resident_id: row for row in session.scalars(
-        select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.resident_id.in_(ids)))}
+        select(BatchItem).where(BatchItem.batch_id == batch_id, BatchItem.resident_id.in_(ids)))
+        if row.received is not False}
     residents = get_residents(session, ids, scope)
     problems = []
     for resident in residents:
@@ -104,6 +106,7 @@ def collect(author: Author, scope: Scope, *, batch_id: str, items: list[dict[str
         else:
             resident.card_issue = {"reason": item["reason"], "reason_text": item.get("reason_text"),
                                    "batch_id": batch_id, "at": at}
+            resident.card_ready_at = None  # not there after all: no longer "siap diambil"
             kind, payload = "card_not_printed", {"batch_id": batch_id, **resident.card_issue}
         row.outcome = item["outcome"]
         row.reason = item.get("reason") if item["outcome"] == "not_printed" else None

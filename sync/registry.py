@@ -10,21 +10,23 @@ Rules (docs/office-pipeline.md, "Disdukcapil"):
 
 * receipt — once per batch: a time, and the residents whose documents were not in the
   physical batch. Those go back to `recorded` (out of the batch), so that the kecamatan hands
-  them over again; the rest stay `sent_to_registry` with `received` set. The same receipt
-  sent again changes nothing; a different one is refused (already_received).
+  them over again (a missing card already collected is refused); the rest stay
+  `sent_to_registry` with `received` set. The same receipt sent again changes nothing; a
+  different one, even one written at the same moment, is refused (already_received).
 * print mark — per received card while it waits at Disdukcapil (`sent_to_registry`): `ready`
   (printed, waiting for pick-up: `card_ready_at` on the case) or `not_printed` with a reason
   of NOT_PRINTED_REASON_LABELS (the case's `card_issue`, as the kecamatan's collection
-  records it). A mark may be changed until the card is collected.
+  records it). A mark may be changed until the card is collected; a mark the card already
+  carries is a replay (nothing written, no change_seq taken).
 * collection differences — for batches with a receipt: a card collected without a `ready`
-  mark, or marked ready and not collected when the collection was recorded.
+  mark, or marked ready before the batch's latest collection and not collected by it.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
@@ -32,12 +34,13 @@ from sqlalchemy.orm import Session
 
 from .changeseq import allocate_change_seqs, use_kecamatan
 from .errors import OfficeError
-from .models import OFFICE_CLIENT_ID, Batch, BatchItem, Resident, ResidentEvent, as_utc
+from .models import OFFICE_CLIENT_ID, WITA, Batch, BatchItem, Resident, ResidentEvent, as_utc
 from .records import Author
 from .schemas import iso_utc
 from .stages import NOT_PRINTED_REASON_LABELS
 
 MARKS = ("ready", "not_printed")
+_COLLECTION_GRACE = timedelta(minutes=1)  # collection times are entered to the minute
 MAX_REASON_TEXT = 500
 
 MSG_BATCH_NOT_FOUND = "Berkas penyerahan ini tidak ditemukan."
@@ -48,12 +51,14 @@ MSG_MISSING_UNKNOWN = "Warga ini tidak tercantum dalam berkas ini."
 MSG_ALL_MISSING = ("Semua warga ditandai tidak ada: berkas kosong tidak dapat diterima. "
                    "Hubungi kecamatan.")
 MSG_BEFORE_HANDOVER = "Waktu penerimaan tidak boleh lebih awal dari waktu serah terima."
+MSG_NEED_TIME = "Isi tanggal dan jam penerimaan."
 MSG_FUTURE = "Waktu tidak boleh di masa depan."
 MSG_NO_MARKS = "Pilih tanda cetak minimal untuk satu KTP."
 MSG_BAD_MARK = "Tanda cetak tidak valid."
 MSG_BAD_REASON = "Pilih alasan KTP belum dicetak."
 MSG_NEED_TEXT = "Jelaskan alasan 'Lainnya'."
 MSG_TEXT_LONG = f"Keterangan paling banyak {MAX_REASON_TEXT} karakter."
+MSG_TWICE = "Satu KTP hanya boleh ditandai sekali dalam satu simpanan."
 MSG_NOT_IN_BATCH = "Warga ini tidak termasuk dalam berkas ini."
 MSG_NOT_WAITING = "KTP ini tidak lagi menunggu di Disdukcapil (sudah diambil atau dikembalikan)."
 
@@ -118,21 +123,23 @@ def confirm_receipt(session: Session, actor: RegistryActor, batch_id: str, *,
                     received_at: datetime, missing: Iterable[str], now: datetime) -> Batch:
     """Record Disdukcapil's receipt of a batch; returns the batch (the caller commits).
 
-    received_at: aware datetime, not before the handover, not after now. missing: resident
-    ids of the batch whose documents were not in the physical batch (may be empty). Raises
-    OfficeError not_found, validation_error (fields: received_at, missing) or
-    already_received (a different receipt exists; the same one again is a no-op).
+    received_at: datetime (naive = WITA), not before the handover, not after now. missing: resident
+    ids of the batch whose documents were not in the physical batch (may be empty; each must
+    still wait at Disdukcapil in this batch). Raises OfficeError not_found, validation_error
+    (fields: received_at, missing, or a resident id), invalid_transition (a missing resident
+    no longer waiting in this batch) or already_received (a different receipt exists; the
+    same one again is a no-op).
     """
     batch = registry_batch(session, actor, batch_id)
+    if not isinstance(received_at, datetime):
+        raise OfficeError("validation_error", MSG_NEED_TIME, {"received_at": MSG_NEED_TIME})
+    if isinstance(missing, str):
+        missing = [missing]
     missing_ids = sorted({str(rid) for rid in missing})
-    received_at = as_utc(received_at)
-    if batch.received_at is not None:
-        items = _items(session, batch.batch_id)
-        before = sorted(rid for rid, item in items.items() if item.received is False)
-        if before == missing_ids and as_utc(batch.received_at) == received_at:
-            return batch  # the same receipt again (a replayed form)
-        message = MSG_ALREADY_RECEIVED.format(at=iso_utc(batch.received_at))
-        raise OfficeError("already_received", message, {"batch_id": message})
+    # A form's time without zone is WITA, as everywhere in the office (office_common._wire).
+    received_at = as_utc(received_at if received_at.tzinfo else received_at.replace(tzinfo=WITA))
+    if batch.received_at is not None:  # the common replay, answered without the lock
+        return _replayed(session, batch, received_at, missing_ids)
     if received_at < as_utc(batch.handed_at):
         raise OfficeError("validation_error", MSG_BEFORE_HANDOVER,
                           {"received_at": MSG_BEFORE_HANDOVER})
@@ -140,6 +147,12 @@ def confirm_receipt(session: Session, actor: RegistryActor, batch_id: str, *,
         raise OfficeError("validation_error", MSG_FUTURE, {"received_at": MSG_FUTURE})
     author = _author(session, actor, batch, now)
     seqs = iter(allocate_change_seqs(session, len(missing_ids)))  # the lock, before reading
+    # Read again, locked (after the counter, in the order collect() takes them): a receipt
+    # being written meanwhile is waited for and seen, so two receipts cannot both be written
+    # (a receipt without missing residents takes no counter number, hence the row lock).
+    batch = session.get(Batch, batch.batch_id, populate_existing=True, with_for_update=True)
+    if batch.received_at is not None:
+        return _replayed(session, batch, received_at, missing_ids)
     items = _items(session, batch.batch_id)
     unknown = {rid: MSG_MISSING_UNKNOWN for rid in missing_ids if rid not in items}
     if unknown:
@@ -147,33 +160,55 @@ def confirm_receipt(session: Session, actor: RegistryActor, batch_id: str, *,
                                                                     **unknown})
     if items and len(missing_ids) == len(items):
         raise OfficeError("validation_error", MSG_ALL_MISSING, {"missing": MSG_ALL_MISSING})
+    residents = {r.resident_id: r for r in session.scalars(
+        select(Resident).where(Resident.resident_id.in_(missing_ids))
+        .execution_options(populate_existing=True))} if missing_ids else {}
+    # A missing resident whose card the kecamatan already collected (a receipt recorded
+    # late) cannot go back to `recorded`: refuse rather than rewrite the case's history.
+    gone = {rid: f"{residents[rid].name}: {MSG_NOT_WAITING}" for rid in missing_ids
+            if rid in residents and not _waiting(residents[rid], batch)}
+    if gone:
+        raise OfficeError("invalid_transition", next(iter(gone.values())), gone)
     batch.received_at = received_at
     batch.received_by_user_id = actor.user_id
     batch.receipt_recorded_at = author.now
     payload = {"batch_id": batch.batch_id, "number": batch.number,
                "received_at": iso_utc(received_at)}
-    residents = {r.resident_id: r for r in session.scalars(
-        select(Resident).where(Resident.resident_id.in_(missing_ids))
-        .execution_options(populate_existing=True))} if missing_ids else {}
     for rid, item in items.items():
         item.received = rid not in missing_ids
         item.updated_at = author.now
-        resident = residents.get(rid)
-        if resident is None:
-            continue
-        if resident.stage == "sent_to_registry" and resident.batch_id == batch.batch_id:
-            # Back to the kecamatan's pile: the next berita acara carries them again.
-            resident.stage = "recorded"
-            resident.batch_id = None
-            resident.card_ready_at = None
-            author.touch(resident, next(seqs))
+    for rid in missing_ids:
+        resident = residents[rid]
+        # Back to the kecamatan's pile: the next berita acara carries them again.
+        resident.stage = "recorded"
+        resident.batch_id = None
+        resident.card_ready_at = None
+        author.touch(resident, next(seqs))
         author.event(rid, "batch_item_missing", payload)
-    batch.verification_code = verification_code(
-        batch, [rid for rid in items if rid not in missing_ids], missing_ids)
+    received = [rid for rid in items if rid not in missing_ids]
+    batch.verification_code = verification_code(batch, received, missing_ids)
     # The received cases get no new change_seq: nothing the phones show changes for them;
     # the receipt is on the batch and in the office's timeline only.
-    _receipt_events(author, [rid for rid in items if rid not in missing_ids], payload)
+    _receipt_events(author, received, payload)
     return batch
+
+
+def _waiting(resident: Resident, batch: Batch) -> bool:
+    """True when the case waits at Disdukcapil in this batch (live, sent_to_registry)."""
+    return (resident.merged_into is None and resident.stage == "sent_to_registry"
+            and resident.batch_id == batch.batch_id)
+
+
+def _replayed(session: Session, batch: Batch, received_at: datetime,
+              missing_ids: list[str]) -> Batch:
+    """The batch when this receipt equals the recorded one (a replayed form: no change);
+    else OfficeError already_received."""
+    items = _items(session, batch.batch_id)
+    before = sorted(rid for rid, item in items.items() if item.received is False)
+    if before == missing_ids and as_utc(batch.received_at) == received_at:
+        return batch
+    message = MSG_ALREADY_RECEIVED.format(at=iso_utc(batch.received_at))
+    raise OfficeError("already_received", message, {"batch_id": message})
 
 
 def _receipt_events(author: Author, resident_ids: list[str], payload: dict[str, Any]) -> None:
@@ -200,32 +235,25 @@ def mark_cards(session: Session, actor: RegistryActor, batch_id: str, *,
     if not marks:
         raise OfficeError("validation_error", MSG_NO_MARKS, {"marks": MSG_NO_MARKS})
     cleaned = [_clean_mark(mark) for mark in marks]
+    twice = {m["resident_id"]: MSG_TWICE for i, m in enumerate(cleaned)
+             if any(m["resident_id"] == other["resident_id"] for other in cleaned[:i])}
+    if twice:
+        raise OfficeError("validation_error", MSG_TWICE, twice)
+    # Replays are answered without the counter lock; the rest is checked again under it,
+    # where a concurrent collection or mark is visible.
+    first = _pending(session, batch, cleaned)[2]
+    if not first:
+        return 0
     author = _author(session, actor, batch, now)
-    seqs = iter(allocate_change_seqs(session, len(cleaned)))
-    items = _items(session, batch.batch_id)
-    ids = [mark["resident_id"] for mark in cleaned]
-    residents = {r.resident_id: r for r in session.scalars(
-        select(Resident).where(Resident.resident_id.in_(ids))
-        .execution_options(populate_existing=True))}
-    problems: dict[str, str] = {}
-    for rid in ids:
-        item, resident = items.get(rid), residents.get(rid)
-        if item is None or item.received is not True or resident is None:
-            problems[rid] = MSG_NOT_IN_BATCH
-        elif resident.stage != "sent_to_registry" or resident.batch_id != batch.batch_id:
-            problems[rid] = f"{resident.name}: {MSG_NOT_WAITING}"
-    if problems:
-        code = ("invalid_transition" if any(m != MSG_NOT_IN_BATCH for m in problems.values())
-                else "validation_error")
-        raise OfficeError(code, next(iter(problems.values())), problems)
-    changed = 0
+    numbers = allocate_change_seqs(session, len(first))  # the lock
+    items, residents, pending = _pending(session, batch, cleaned)
+    if len(pending) > len(numbers):  # a concurrent change undid one of the marks meanwhile
+        numbers += allocate_change_seqs(session, len(pending) - len(numbers))
+    seqs = iter(numbers)
     at = iso_utc(author.now)
-    for mark in cleaned:
+    for mark in pending:
         rid = mark["resident_id"]
         item, resident = items[rid], residents[rid]
-        if (item.print_status, item.print_reason, item.print_reason_text) == (
-                mark["status"], mark["reason"], mark["reason_text"]):
-            continue
         item.print_status, item.print_reason = mark["status"], mark["reason"]
         item.print_reason_text = mark["reason_text"]
         item.print_marked_at, item.print_marked_by_user_id = author.now, actor.user_id
@@ -233,6 +261,10 @@ def mark_cards(session: Session, actor: RegistryActor, batch_id: str, *,
         if mark["status"] == "ready":
             resident.card_ready_at = author.now
             resident.card_issue = None
+            if item.outcome == "not_printed":
+                # The team found no card last time; ready again, it waits for the next trip
+                # (and is no longer a collection difference).
+                item.outcome, item.reason, item.reason_text = None, None, None
             author.event(rid, "card_ready", {"batch_id": batch.batch_id, "at": at})
         else:
             resident.card_ready_at = None
@@ -241,8 +273,46 @@ def mark_cards(session: Session, actor: RegistryActor, batch_id: str, *,
             author.event(rid, "card_not_printed", {"batch_id": batch.batch_id,
                                                    **resident.card_issue})
         author.touch(resident, next(seqs))
-        changed += 1
-    return changed
+    return len(pending)
+
+
+def _pending(session: Session, batch: Batch, marks: list[dict[str, Any]]
+             ) -> tuple[dict[str, BatchItem], dict[str, Resident], list[dict[str, Any]]]:
+    """(items, residents by id, the marks that change something), read fresh; raises
+    OfficeError validation_error / invalid_transition for a card that may not be marked."""
+    items = _items(session, batch.batch_id)
+    ids = [mark["resident_id"] for mark in marks]
+    residents = {r.resident_id: r for r in session.scalars(
+        select(Resident).where(Resident.resident_id.in_(ids))
+        .execution_options(populate_existing=True))}
+    problems: dict[str, str] = {}
+    for rid in ids:
+        item, resident = items.get(rid), residents.get(rid)
+        if item is None or item.received is not True or resident is None:
+            problems[rid] = MSG_NOT_IN_BATCH
+        elif not _waiting(resident, batch):
+            problems[rid] = f"{resident.name}: {MSG_NOT_WAITING}"
+    if problems:
+        code = ("invalid_transition" if any(m != MSG_NOT_IN_BATCH for m in problems.values())
+                else "validation_error")
+        raise OfficeError(code, next(iter(problems.values())), problems)
+    # a mark the card already carries is a replay
+    return items, residents, [mark for mark in marks if not _marked_so(
+        items[mark["resident_id"]], residents[mark["resident_id"]], mark)]
+
+
+def _marked_so(item: BatchItem, resident: Resident, mark: dict[str, Any]) -> bool:
+    """True when the item and the case already show `mark`. The case is looked at too: the
+    kecamatan's collection may have found a card marked ready not there (card_ready_at
+    cleared, card_issue set), and marking it ready again must then count as a change."""
+    if (item.print_status, item.print_reason, item.print_reason_text) != (
+            mark["status"], mark["reason"], mark["reason_text"]):
+        return False
+    if mark["status"] == "ready":
+        return resident.card_ready_at is not None and resident.card_issue is None
+    issue = resident.card_issue or {}
+    return resident.card_ready_at is None and issue.get("by") == "disdukcapil" and (
+        issue.get("reason"), issue.get("reason_text")) == (mark["reason"], mark["reason_text"])
 
 
 def _clean_mark(mark: Any) -> dict[str, Any]:
@@ -270,24 +340,31 @@ def collection_differences(session: Session, batch_ids: Iterable[str]) -> dict[s
     """What the collection found against Disdukcapil's marks, for batches with a receipt.
 
     Returns {batch_id: [{"resident_id", "kind"}]} with kind "collected_not_ready" (collected,
-    but never marked ready) or "ready_not_collected" (marked ready, the collection recorded,
-    the card not collected). Batches without a receipt or without differences are absent.
+    but never marked ready) or "ready_not_collected": marked ready and either reported "not
+    printed" by the team's collection, or not picked up by a collection that took place after
+    the mark. The collection time is the one the team entered, to the minute, hence a minute's
+    grace: a card marked at 09.50.09 was ready for a collection entered as 09.50. A card marked
+    ready after the latest collection waits for the next trip: no difference. Marking a card
+    ready again after a "not printed" report clears the report (mark_cards). Items of missing
+    residents are not looked at. Batches without a receipt or without differences are absent.
     """
     ids = sorted(set(batch_ids))
     if not ids:
         return {}
     rows = session.execute(
         select(BatchItem.batch_id, BatchItem.resident_id, BatchItem.outcome,
-               BatchItem.print_status, Batch.collected_at)
+               BatchItem.print_status, BatchItem.print_marked_at, Batch.collected_at)
         .join(Batch, Batch.batch_id == BatchItem.batch_id)
         .where(BatchItem.batch_id.in_(ids), Batch.received_at.is_not(None),
                BatchItem.received.is_(True)))
     found: dict[str, list[dict]] = {}
-    for batch_id, rid, outcome, status, collected_at in rows:
+    for batch_id, rid, outcome, status, marked_at, collected_at in rows:
         kind = None
         if outcome == "collected" and status != "ready":
             kind = "collected_not_ready"
-        elif status == "ready" and collected_at is not None and outcome != "collected":
+        elif status == "ready" and (outcome == "not_printed" or (
+                outcome is None and collected_at is not None and marked_at is not None
+                and as_utc(marked_at) < as_utc(collected_at) + _COLLECTION_GRACE)):
             kind = "ready_not_collected"
         if kind:
             found.setdefault(batch_id, []).append({"resident_id": rid, "kind": kind})

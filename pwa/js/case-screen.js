@@ -4,13 +4,14 @@
  */
 import { STEPS, actionsFor, hashOf } from "./pipeline.js";
 import {
-  DISABILITY_LABELS, MARITAL_STATUS_LABELS, NOT_PRINTED_REASON_LABELS, RECIPIENT_LABELS, RECORD_FAILED_REASON_LABELS,
+  DISABILITY_LABELS, MARITAL_STATUS_LABELS, RECIPIENT_LABELS, RECORD_FAILED_REASON_LABELS,
   REJECTION_REASON_LABELS, SEX_LABELS, VERIFICATION_CHECK_LABELS, VULNERABLE_CATEGORY_LABELS, labelOf, stageLabel,
 } from "./labels.js";
 import { ageInYears, formatDate, formatDateTimeWita } from "./format.js";
 import { messageFor } from "./identity-checks.js";
 import { defaultDay, waLink, waMessage } from "./wa-link.js";
 import { casesWithNik } from "./notices.js";
+import { cardIssueText, readyText } from "./work-lists.js";
 import * as db from "./db.js";
 import { $, desaName, el, go, kecamatanCode, loadData, record, refresh, showView, state } from "./app-shell.js";
 
@@ -104,8 +105,8 @@ export async function showCase(residentId) {
   const recording = v.recording?.failed
     ? `Gagal: ${labelOf(RECORD_FAILED_REASON_LABELS, v.recording.failed)}${v.recording.reason_text ? ` (${v.recording.reason_text})` : ""}`
     : v.recording?.at ? `Sudah rekam ${formatDateTimeWita(v.recording.at)}` : null;
-  const batch = v.batch_id ? `${batchName(v)}${v.stage === "sent_to_registry" ? " · menunggu KTP dicetak" : ""}` : null;
-  const issue = v.card_issue ? `KTP belum dicetak: ${labelOf(NOT_PRINTED_REASON_LABELS, v.card_issue.reason)}${v.card_issue.reason_text ? ` (${v.card_issue.reason_text})` : ""}` : null;
+  const ready = readyText(v);
+  const batch = v.batch_id ? `${batchName(v)}${v.stage === "sent_to_registry" && !ready ? " · menunggu KTP dicetak" : ""}` : null;
   const d = v.delivery;
   const delivery = d ? [
     formatDateTimeWita(d.delivered_at),
@@ -128,7 +129,8 @@ export async function showCase(residentId) {
     ...detail("Penjemputan", pickup),
     ...detail("Perekaman", recording),
     ...detail("Disdukcapil", batch),
-    ...detail("Masalah KTP", issue),
+    ...detail("KTP", ready),
+    ...detail("Masalah KTP", cardIssueText(v.card_issue)),
     ...detail("Penyerahan KTP", delivery),
     ...detail("Catatan", v.notes),
   );

@@ -14,7 +14,7 @@ import {
   REJECTION_REASON_LABELS, VERIFICATION_CHECK_LABELS, labelOf,
 } from "./labels.js";
 import { ageInYears, eligibilityNote, formatDate } from "./format.js";
-import { sortRecords } from "./work-lists.js";
+import { collectionDefault, sortRecords } from "./work-lists.js";
 import { checkStepOrder } from "./step-order.js";
 import { offered } from "./pipeline.js";
 import {
@@ -203,7 +203,7 @@ function collectionRow(r, item) {
   const reason = el("select", { id: `col-r-${id}` }, el("option", { value: "", text: "Pilih alasan…" }));
   fillOptions(reason, NOT_PRINTED_REASON_LABELS);
   const text = el("input", { id: `col-t-${id}`, maxlength: "500", autocomplete: "off" });
-  outcome.value = item?.outcome || "";
+  outcome.value = collectionDefault(r, item);
   reason.value = item?.reason || "";
   text.value = item?.reason_text || "";
   const extra = el("div", { class: "sub" },

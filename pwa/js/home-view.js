@@ -3,7 +3,7 @@
  * sync status line with its progress bar.
  */
 import { attachmentSummary, hashOf, offered, rankOf } from "./pipeline.js";
-import { WORK_LISTS, countLists, filterRecords, operationProgress } from "./work-lists.js";
+import { READY_LIST, WORK_LISTS, cardReady, countLists, filterRecords, operationProgress, readyByBatch } from "./work-lists.js";
 import { stageLabel } from "./labels.js";
 import { formatAge, formatDate, formatDateTimeWita, formatNumber, maskNik } from "./format.js";
 import { formatBytes } from "./photo-sizing.js";
@@ -103,17 +103,41 @@ function renderWorkLists() {
   $("handover-many-button").hidden = counts.handover === 0;
 }
 
+/** "KTP siap diambil: n" (the cards Disdukcapil printed, every desa on the phone); hidden at 0.
+ * Returns n. */
+function renderReady() {
+  const n = state.residents.filter(cardReady).length;
+  if (!n && state.list === READY_LIST) state.list = "all";
+  const button = $("ready-cards");
+  button.hidden = n === 0;
+  button.textContent = `KTP siap diambil: ${formatNumber(n)}`;
+  button.setAttribute("aria-pressed", String(state.list === READY_LIST));
+  // Every desa: the count covers them all, so the list does too.
+  button.onclick = () => { state.list = READY_LIST; state.desa = ""; renderHome(); };
+  return n;
+}
+
+/** The ready list: one group per berita acara, with the button to record its collection. */
+function readyGroups(records) {
+  return readyByBatch(records).map((g) => el("li", { class: "batch-group" },
+    el("h2", { text: g.number ? `Berita acara ${g.number}` : "Berkas belum bernomor di HP ini (sinkronkan)" }),
+    el("p", { class: "hint", text: `${formatNumber(g.records.length)} KTP siap diambil di Disdukcapil` }),
+    el("button", { type: "button", class: "primary", text: "Catat pengambilan KTP", onclick: () => go(hashOf("record_collection", g.records[0].resident_id)) }),
+    el("ul", { class: "cases" }, ...g.records.map(caseItem))));
+}
+
 /** The whole home screen from state (also on search input and list switches). */
 export function renderHome() {
   const s = state.session;
   $("officer").textContent = s ? `${s.user?.full_name || s.user?.username} · Kec. ${s.kecamatan?.name || ""} · ${assignedDesa().length} desa` : "";
   renderCounters();
   renderOperations();
+  renderReady();
   renderWorkLists();
   const all = state.residents;
   const matches = filterRecords(all, { list: state.list, desa: state.desa, query: $("search").value, desaName });
   const shown = matches.slice(0, LIST_LIMIT);
-  $("case-list").replaceChildren(...shown.map(caseItem));
+  $("case-list").replaceChildren(...(state.list === READY_LIST ? readyGroups(shown) : shown.map(caseItem)));
   $("case-empty").hidden = matches.length > 0;
   $("case-empty").textContent = all.length ? "Tidak ada warga di daftar ini." : "Belum ada warga di HP ini.";
   $("case-total").textContent = matches.length > shown.length
@@ -131,6 +155,7 @@ function caseItem(record) {
       el("span", { class: "case-name", text: v.name }),
       el("span", { class: `stage s-${v.stage}`, text: stageLabel(v.stage) }),
       record.pending ? el("span", { class: "badge", text: "Belum terkirim" }) : null,
+      cardReady(record) ? el("span", { class: "badge ready", text: "KTP siap diambil" }) : null,
       v.warnings?.length ? el("span", { class: "badge", text: "Perlu dicek" }) : null),
     el("p", { class: "case-meta", text: meta.join(" · ") }),
     el("div", { class: "case-buttons" },

@@ -45,8 +45,8 @@ def device_login():
         raise ApiError(401, "unauthorized", "Nama pengguna atau kata sandi salah.") from None
     if user.role != "petugas":
         raise ApiError(403, "wrong_role",
-                       "Aplikasi HP hanya untuk petugas lapangan. Camat dan operator memakai "
-                       "tampilan kantor.")
+                       "Aplikasi HP hanya untuk petugas lapangan. Camat, operator dan "
+                       "Disdukcapil memakai tampilan kantor di /login.")
     token = secrets.token_urlsafe(32)
     client = Client(client_id=str(uuid.uuid4()), user_id=user.id,
                     device_label=data["device_label"].strip()[:80],

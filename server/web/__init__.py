@@ -1,7 +1,7 @@
 """Office web view for the camat and operator (server-rendered, Indonesian)."""
 from flask import Blueprint, current_app, g, redirect, url_for
 
-from ..auth import office_login_required
+from ..auth import home_url, office_login_required
 
 bp = Blueprint("web", __name__)
 
@@ -18,6 +18,9 @@ NAV = (
     ("web.devices", "Perangkat", ("camat", "operator")),
     ("web.recovery", "Pulihkan Data HP", ("camat", "operator")),
     ("web.audit_log", "Log Audit", ("camat", "operator")),
+    # Disdukcapil's own area (server/registry/): nothing of the office's
+    ("registry.dashboard", "Rekap Kabupaten", ("disdukcapil",)),
+    ("registry.batches", "Berkas dari Kecamatan", ("disdukcapil",)),
 )
 
 
@@ -48,9 +51,16 @@ def favicon():
 
 
 @bp.get("/")
-@office_login_required
 def index():
-    """The office home: the dashboard when it exists, else the residents list."""
+    """The office home: the dashboard when it exists, else the residents list; a Disdukcapil
+    user's home is their own area (the brand link and error pages lead here)."""
+    if g.user is not None and g.user.role == "disdukcapil":
+        return redirect(home_url(g.user))
+    return _office_index()
+
+
+@office_login_required
+def _office_index():
     if "web.dashboard" in current_app.view_functions:
         return redirect(url_for("web.dashboard"))
     return redirect(url_for("web.residents"))
@@ -60,6 +70,7 @@ def index():
 # after `bp` exists (add a new page module here).
 from . import (  # noqa: E402,F401
     audit,  # /audit
+    batch_receipt,  # Disdukcapil's receipt and marks on the batches pages, "KTP siap diambil"
     batches,  # /batches…
     conflicts,  # /conflicts…
     dashboard,  # /dashboard

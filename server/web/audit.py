@@ -53,6 +53,11 @@ ACTION_LABELS = {
     "view_batch_list": "Melihat daftar serah terima",
     "view_batch": "Melihat berkas serah terima",
     "view_batch_manifest": "Melihat berita acara",
+    # Disdukcapil's actions on a batch of this kecamatan (server/registry/batches.py)
+    "registry_view_batch": "Melihat berkas (Disdukcapil)",
+    "registry_view_manifest": "Melihat berita acara (Disdukcapil)",
+    "registry_receipt": "Menerima berkas (Disdukcapil)",
+    "registry_marks": "Menandai cetak KTP (Disdukcapil)",
 }
 DETAIL_LABELS = {"count": "jumlah", "rows": "baris", "errors": "kesalahan", "format": "format",
                  "desa": "desa", "role": "peran", "operation": "aksi", "user": "akun",
@@ -64,7 +69,9 @@ DETAIL_LABELS = {"count": "jumlah", "rows": "baris", "errors": "kesalahan", "for
                  "applied": "diterapkan", "duplicate": "sudah pernah diterima",
                  "rejected": "ditolak", "photos": "foto disimpan", "done": "berhasil",
                  "failed": "gagal", "day": "tanggal", "stage": "tahap", "officer": "petugas",
-                 "vulnerable": "rentan", "status": "kode jawaban"}
+                 "vulnerable": "rentan", "status": "kode jawaban", "received": "diterima",
+                 "missing": "tidak ada dalam berkas", "changed": "diubah",
+                 "ready": "siap diambil", "not_printed": "belum dicetak", "bulk": "sekaligus"}
 # Codes stored in the details, shown in words (keyed by the detail's name; inside a list or a
 # dict of filters too): "keputusan: Gabungkan data", not "decision: merge".
 VALUE_LABELS = {
@@ -122,6 +129,10 @@ def _targets(entries, users):
         elif kind == "client":
             client = db.session.get(Client, ref[:36])
             text = f"Perangkat: {client.device_label or 'HP'}" if client else "Perangkat"
+        elif kind == "batch":  # Disdukcapil's entries: "batch:<id>"
+            batch = db.session.get(Batch, ref[:36])
+            if batch is not None and batch.kecamatan_code == g.user.kecamatan_code:
+                text = f"Serah terima no. {batch.number}"
         elif not sep and t.isdigit() and "conflict" in entry.action:
             text = f"Konflik #{t}"
         elif not sep and len(t) == 36:
@@ -159,6 +170,13 @@ def audit_log():
         query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), WITA))
     listed = paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), PAGE_SIZE)
     entries = listed.items
+    # Disdukcapil users act on this kecamatan's batches from the kabupaten: named too, though
+    # not in the user filter (they are no user of the kecamatan).
+    others = {e.user_id for e in entries if e.user_id is not None} - set(by_id)
+    shown = dict(by_id)
+    if others:
+        shown.update({u.id: u for u in db.session.execute(select(User).where(
+            User.id.in_(others), User.role == "disdukcapil")).scalars()})
     targets = _targets(entries, by_id)
     audit("view_audit", count=len(entries))
     db.session.commit()
@@ -170,6 +188,6 @@ def audit_log():
     filter_words = {key: tanggal_panjang(day) if day else MSG_DAY if typed[key] else ""
                     for key, day in days.items()}
     return render_template(
-        "audit.html", entries=entries, users=users, by_id=by_id, labels=ACTION_LABELS,
+        "audit.html", entries=entries, users=users, by_id=shown, labels=ACTION_LABELS,
         details_text=_details_text, targets=targets, total=listed.total, page=listed.page,
         pages=listed.pages, filters=filters, filter_words=filter_words)

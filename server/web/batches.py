@@ -26,10 +26,10 @@ from sync.step_order import time_order_flag
 from ..auth import audit, office_login_required
 from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character
 from ..extensions import db
-from ..formatting import MONTHS, terbilang, wita
+from ..formatting import terbilang, wita  # noqa: F401 (terbilang: imported by the tests)
 from ..models import User, Wilayah
 from ..wilayah import desa_of
-from . import bp
+from . import batch_receipt, bp
 from .common import ClockField, DayField, office_actor, paginate, parse_time
 from .submissions import once
 
@@ -151,8 +151,9 @@ def batches():
         form.number.data = _suggested_number(now)
         form.day.data = as_utc(now).astimezone(WITA).date()
 
-    listed = paginate(
-        select(Batch).where(Batch.kecamatan_code == g.user.kecamatan_code)
+    shown = batch_receipt.list_filter()  # ?tampil=: ready cards, differences, waiting
+    listed = paginate(batch_receipt.filter_batches(
+        select(Batch).where(Batch.kecamatan_code == g.user.kecamatan_code), shown, now)
         .order_by(Batch.handed_at.desc(), Batch.created_at.desc()), PAGE_SIZE)
     rows = listed.items
     counts = _outcome_counts([b.batch_id for b in rows])
@@ -167,7 +168,8 @@ def batches():
         "batches.html", batches=rows, counts=counts, users=users, total=listed.total,
         page=listed.page, pages=listed.pages, form=form, groups=groups,
         desa_list=desa_list, desa_names=desa_names, desa=desa, chosen=chosen,
-        origin_labels=BATCH_ORIGIN_LABELS,
+        origin_labels=BATCH_ORIGIN_LABELS, shown=shown, list_filters=batch_receipt.LIST_FILTERS,
+        statuses=batch_receipt.list_statuses(rows),
         kecamatan=db.session.get(Wilayah, g.user.kecamatan_code)), status
 
 
@@ -233,12 +235,7 @@ def _users(ids):
     return {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
 
 
-def _items(batch):
-    """(item, resident) pairs of a batch, by desa and name."""
-    return db.session.execute(
-        select(BatchItem, Resident).join(Resident, Resident.resident_id == BatchItem.resident_id)
-        .where(BatchItem.batch_id == batch.batch_id)
-        .order_by(Resident.desa_code, Resident.name)).all()
+_items = batch_receipt.batch_items
 
 
 @bp.route("/batches/<batch_id>", methods=("GET", "POST"))
@@ -270,7 +267,8 @@ def batch_detail(batch_id):
         outcome_labels=COLLECTION_OUTCOME_LABELS, reason_labels=NOT_PRINTED_REASON_LABELS,
         stage_labels=STAGE_LABELS, origin_labels=BATCH_ORIGIN_LABELS, collected_at=collected_at,
         handed_local=as_utc(batch.handed_at).astimezone(WITA),
-        posted=request.form if request.method == "POST" else {}), status
+        posted=request.form if request.method == "POST" else {},
+        **batch_receipt.detail_context(batch, items)), status
 
 
 def _collection_times(batch, resident_ids):
@@ -291,7 +289,8 @@ def _collection_times(batch, resident_ids):
 
 def _record_collection(batch, form, items, now):
     """Validate the per-card choices and record them; None on success, else an HTTP status."""
-    names = {item.resident_id: resident.name for item, resident in items}
+    names = {item.resident_id: resident.name
+             for item, resident in batch_receipt.collectable(items)}
     problems = []
     valid = form.validate()
     collected_at = None
@@ -357,15 +356,8 @@ def _record_collection(batch, form, items, now):
 def batch_manifest(batch_id):
     """The printable berita acara serah terima (A4), with the full NIKs Disdukcapil needs."""
     batch = _batch_or_404(batch_id)
-    items = _items(batch)
-    handed_local = as_utc(batch.handed_at).astimezone(WITA)
-    desa_names = {d.code: d.name for d in desa_of(db.session, g.user.kecamatan_code)}
-    audit("view_batch_manifest", target=batch.batch_id, count=len(items))
+    context = batch_receipt.manifest_context(batch)  # both parties, the code (issue #13)
+    audit("view_batch_manifest", target=batch.batch_id, count=len(context["items"]))
     db.session.commit()
-    return render_template(
-        "batch_manifest.html", batch=batch, items=items, desa_names=desa_names,
-        creator=db.session.get(User, batch.created_by_user_id),
-        kecamatan=db.session.get(Wilayah, batch.kecamatan_code),
-        handed_local=handed_local, terbilang=terbilang,
-        month_name=MONTHS[handed_local.month - 1])
+    return render_template("batch_manifest.html", **context)
 

@@ -3,7 +3,7 @@ compliance, stuck cases, phones not synced, open conflicts. Charts are server-si
 from flask import current_app, g, render_template, request
 from sqlalchemy import func, select
 
-from sync.models import Conflict, Resident, utcnow
+from sync.models import Batch, Conflict, Resident, utcnow
 from sync.resolutions import conflict_in_kecamatan
 from sync.stages import STAGE_LABELS
 
@@ -19,11 +19,14 @@ from ..statistics import (
     MEASURED_LABEL,
     OFFICER_LABELS,
     RECAP_LABELS,
+    WAITING_RECEIPT_DAYS,
     desa_recap,
+    difference_rows,
     funnel,
     officer_recap,
     open_conflicts,
     stale_devices,
+    waiting_for_receipt,
 )
 from ..timings import clock_fixed, event_times, sop_compliance, stuck_cases
 from . import bp
@@ -104,6 +107,12 @@ def dashboard():
     context = {"kecamatan": kecamatan, "operations": ops, "op": op, "stuck_days": stuck_days,
                "sync_days": sync_days, "now": now, "conflict_labels": CONFLICT_LABELS}
     context["stale"] = stale_devices(db.session, g.user.kecamatan_code, now, sync_days)
+    # Disdukcapil exceptions (issue #13): kecamatan-wide, a batch is not tied to an operation.
+    context.update(
+        receipt_days=WAITING_RECEIPT_DAYS,
+        differences_total=len(difference_rows(db.session, g.user.kecamatan_code)),
+        waiting_receipt=db.session.execute(select(func.count()).select_from(Batch).where(
+            *waiting_for_receipt(g.user.kecamatan_code, now))).scalar_one())
     if op is None:
         context["kecamatan_conflicts"] = db.session.execute(
             select(func.count()).select_from(Conflict).where(

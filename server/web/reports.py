@@ -17,11 +17,13 @@ from ..formatting import mask_nik, tanggal, tanggal_panjang
 from ..models import Wilayah
 from ..operations import filter_residents, get_operation, operations_of
 from ..statistics import (
+    DIFFERENCE_LABELS,
     MEASURED_LABEL,
     OFFICER_LABELS,
     RECAP_LABELS,
     card_issue_text,
     desa_recap,
+    difference_rows,
     exceptions,
     officer_recap,
     rejection_text,
@@ -62,6 +64,9 @@ def _report_data(op):
         "rejected": [(r, names.get(r.desa_code, r.desa_code), rejection_text(r)) for r in rejected],
         "not_printed": [(r, names.get(r.desa_code, r.desa_code), card_issue_text(r))
                         for r in not_printed],
+        # the collection against Disdukcapil's marks (issue #13), names as in the lists above
+        "differences": [(b.number, r, names.get(r.desa_code, r.desa_code), DIFFERENCE_LABELS[k])
+                        for b, r, k in difference_rows(db.session, op.kecamatan_code, op.id)],
         "kecamatan": db.session.get(Wilayah, op.kecamatan_code),
         "printed_on": utcnow(),
     }

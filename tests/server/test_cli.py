@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, text
 
 from server import create_app
 from server.cli import (
+    DEMO_DISDUKCAPIL,
     DEMO_USERS,
     create_user,
     init_database,
@@ -66,11 +67,38 @@ def test_create_user_prompts_for_password(runner, db_url, monkeypatch):
     ["--role", "petugas", "--kecamatan", "999999"],
     ["--role", "petugas", "--kecamatan", "631104", "--desa", "6311012001"],  # desa of Juai
     ["--role", "raja", "--kecamatan", "631104"],
+    ["--role", "camat"],  # no kecamatan
+    ["--role", "camat", "--kecamatan", "631104", "--kabupaten", "6311"],
+    ["--role", "disdukcapil"],  # no kabupaten
+    ["--role", "disdukcapil", "--kabupaten", "631104"],  # a kecamatan, not a kabupaten
+    ["--role", "disdukcapil", "--kabupaten", "6399"],
+    ["--role", "disdukcapil", "--kabupaten", "6311", "--kecamatan", "631104"],
+    ["--role", "disdukcapil", "--kabupaten", "6311", "--desa", "6311042005"],
 ])
-def test_create_user_refuses_bad_input(runner, monkeypatch, args):
+def test_create_user_refuses_bad_input(runner, db_url, monkeypatch, args):
     monkeypatch.setenv("CAH_PASSWORD", "kata-sandi-uji")
+    assert runner.invoke(main, ["init"]).exit_code == 0
     res = runner.invoke(main, ["create-user", "salah", *args])
     assert res.exit_code != 0
+    assert _scalar(db_url, "select count(*) from users where username = 'salah'") == 0
+
+
+def test_create_disdukcapil_user_of_a_kabupaten(runner, db_url, monkeypatch):
+    monkeypatch.setenv("CAH_PASSWORD", "kata-sandi-dukcapil")
+    res = runner.invoke(main, ["create-user", "dewi", "--role", "disdukcapil",
+                               "--kabupaten", "63.11"])
+    assert res.exit_code == 0, res.output
+    assert "kabupaten Kabupaten Balangan" in res.output
+    row = _scalar(db_url, "select role || '|' || kabupaten_code || '|' || "
+                          "coalesce(kecamatan_code, '-') from users where username = 'dewi'")
+    assert row == "disdukcapil|6311|-"
+    # a camat made again as Disdukcapil loses its kecamatan: never both scopes at once
+    assert runner.invoke(main, ["create-user", "eka", "--role", "camat", "--kecamatan",
+                                "631104"]).exit_code == 0
+    assert runner.invoke(main, ["create-user", "eka", "--role", "disdukcapil",
+                                "--kabupaten", "6311"]).exit_code == 0
+    assert _scalar(db_url, "select coalesce(kecamatan_code, '-') || '|' || kabupaten_code "
+                           "from users where username = 'eka'") == "-|6311"
 
 
 def test_demo_seed_is_idempotent(runner, db_url):
@@ -79,6 +107,8 @@ def test_demo_seed_is_idempotent(runner, db_url):
         init_database()
         for username, password, full_name, role, desa in DEMO_USERS:
             create_user(username, password, role, "631104", desa, full_name)
+        username, password, full_name = DEMO_DISDUKCAPIL  # the demo's password must pass
+        create_user(username, password, "disdukcapil", None, (), full_name, kabupaten="6311")
         operation_id = seed_demo_operation().id
         assert seed_demo_operation().id == operation_id
         first = seed_demo_residents()

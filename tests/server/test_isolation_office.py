@@ -379,6 +379,22 @@ def recovery_post(p):
         p.post("/pemulihan", data, FORM_REFUSED | {413}, content_type="multipart/form-data")
 
 
+def _registry(paths, method="GET"):
+    """Disdukcapil's area (issue #13): closed to the camat and operator of every kecamatan,
+    for the victim's batch and their own alike."""
+    def case(p):
+        for batch in (p.a.batch, p.b.batch):
+            for path in paths:
+                url = path.format(batch=batch)
+                if method == "GET":
+                    p.get(url, {403})
+                else:
+                    for action in ("receipt", "marks", "all_ready"):
+                        p.post(url, {"action": action, "day": "21/11/2026",
+                                     f"mark-{p.a.residents['Rekam']}": "ready"}, {403})
+    return case
+
+
 DECIDE_MERGE_FIRST = ("merge", "keep_verified", "keep_first", "restore_previous",
                       "not_duplicate", "keep_rejected", "keep_second", "keep_current")
 DECIDE_KEEP_FIRST = tuple(reversed(DECIDE_MERGE_FIRST))
@@ -434,6 +450,13 @@ CASES = {
     ("web.recovery", "GET", ""): recovery_get,
     ("web.recovery", "POST", ""): recovery_post,
     ("web.recovery_result", "GET", ""): recovery_result,
+    ("registry.dashboard", "GET", ""): _registry(["/disdukcapil/"]),
+    ("registry.recap_xlsx", "GET", ""): _registry(["/disdukcapil/rekap.xlsx"]),
+    ("registry.batches", "GET", ""): _registry(["/disdukcapil/berkas",
+                                                "/disdukcapil/berkas?kecamatan=631104"]),
+    ("registry.batch_detail", "GET", ""): _registry(["/disdukcapil/berkas/{batch}"]),
+    ("registry.batch_detail", "POST", ""): _registry(["/disdukcapil/berkas/{batch}"], "POST"),
+    ("registry.batch_manifest", "GET", ""): _registry(["/disdukcapil/berkas/{batch}/berita-acara"]),
 }
 
 # Endpoints outside the matrix, each with the reason.

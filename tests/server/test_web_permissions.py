@@ -2,6 +2,8 @@
 Batumandi's operations, users and devices; and CSRF on every form of the office view."""
 import io
 import re
+import uuid
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -9,12 +11,15 @@ from sqlalchemy import select
 from cah_testkit import PASSWORDS, forge_office_session
 from dashboard_kit import seed
 from server import create_app
+from server.cli import create_user
 from server.extensions import db
 from server.models import Assignment, User
-from sync.models import Client
+from sync.models import Batch, Client
 
 ANON, PETUGAS, CAMAT, OPERATOR, OTHER = "anonim", "petugas", "camat", "operator", "camat_juai"
-ROLES = (ANON, PETUGAS, CAMAT, OPERATOR, OTHER)
+DUKCAPIL = "disdukcapil"  # Disdukcapil of Kabupaten Balangan (issue #13): no office page at all
+DUKCAPIL_PASSWORD = "rahasia-disdukcapil-uji-4"
+ROLES = (ANON, PETUGAS, CAMAT, OPERATOR, OTHER, DUKCAPIL)
 
 # path → expected status for (camat, operator, camat of another kecamatan). Anonymous: 302 to
 # the login page; petugas: 403 everywhere.
@@ -67,7 +72,13 @@ def ids(app):
             Client.device_label == "HP Lama")).scalar_one()
         assignment = db.session.execute(select(Assignment.id).where(
             Assignment.user_id == users["petugas"], Assignment.desa_code == "6311042005")).scalar_one()
-    return {"op": op, "client": client, "assignment": assignment, **users}
+        create_user(DUKCAPIL, DUKCAPIL_PASSWORD, "disdukcapil", None, kabupaten="6311")
+        batch = str(uuid.uuid4())  # a batch of Batumandi, waiting for Disdukcapil's receipt
+        db.session.add(Batch(batch_id=batch, number="BA/631104/2026/077", kecamatan_code="631104",
+                             handed_at=datetime.now(timezone.utc), created_by_user_id=1,
+                             created_via="office"))
+        db.session.commit()
+    return {"op": op, "client": client, "assignment": assignment, "batch": batch, **users}
 
 
 def as_role(client, auth, app, role):
@@ -78,15 +89,41 @@ def as_role(client, auth, app, role):
         # the pages refuse one anyway.
         forge_office_session(app, client, "petugas")
         return
-    assert auth.login(role).status_code == 302
+    password = DUKCAPIL_PASSWORD if role == DUKCAPIL else None
+    assert auth.login(role, password).status_code == 302
 
 
 def expected(role, statuses):
     if role == ANON:
         return 302
-    if role == PETUGAS:
+    if role in (PETUGAS, DUKCAPIL):
         return 403
     return statuses[(CAMAT, OPERATOR, OTHER).index(role)]
+
+
+# Disdukcapil's area: 200 for that role only, 403 for every other logged-in role.
+REGISTRY_PAGES = ["/disdukcapil/", "/disdukcapil/rekap.xlsx", "/disdukcapil/berkas",
+                  "/disdukcapil/berkas/{batch}"]
+REGISTRY_POSTS = [("/disdukcapil/berkas/{batch}", {"action": "all_ready"})]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_registry_pages(client, auth, app, ids, role):
+    as_role(client, auth, app, role)
+    wrong = []
+    for path in REGISTRY_PAGES:
+        url = path.format(**ids)
+        status = client.get(url).status_code
+        want = 302 if role == ANON else 200 if role == DUKCAPIL else 403
+        if status != want:
+            wrong.append((url, status, want))
+    for path, data in REGISTRY_POSTS:
+        status = client.post(path.format(**ids), data=data).status_code
+        # Disdukcapil: the batch is not received yet, so "all ready" is refused (409)
+        want = 302 if role == ANON else 409 if role == DUKCAPIL else 403
+        if status != want:
+            wrong.append(("POST " + path, status, want))
+    assert wrong == []
 
 
 @pytest.mark.parametrize("role", ROLES)

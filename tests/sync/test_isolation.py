@@ -35,6 +35,7 @@ from sync.office import (
 )
 from sync.office_identity import correct_identity_office
 from sync.office_recording import record_at_office
+from sync.registry import RegistryActor, confirm_receipt, mark_cards, registry_batch
 from sync_kit import DESA_A, KECAMATAN, NOW, collection_args, pipeline_args, uid
 
 JUAI = "631101"
@@ -45,6 +46,8 @@ ACTOR_B = SyncActor(user_id=20, username="petugas_juai", role="petugas", kecamat
                     desa_codes=frozenset({DESA_JUAI}))
 CAMAT_A = OfficeActor(user_id=3, role="camat", kecamatan_code=KECAMATAN)
 CAMAT_B = OfficeActor(user_id=21, role="camat", kecamatan_code=JUAI)
+# Disdukcapil of Hulu Sungai Utara: Balangan's batches (A's included) do not exist for them.
+REGISTRY_OTHER = RegistryActor(user_id=22, kabupaten_code="6308")
 A_STAGES = ("found", "verified", "picked_up", "recorded", "sent_to_registry", "card_collected",
             "delivered")
 
@@ -371,11 +374,19 @@ def _office_cases(world):
         "import_listed_residents": lambda s: import_listed_residents(
             s, CAMAT_B, operation_id=9, now=NOW, rows=[
                 {"desa_code": DESA_A, "name": "Warga Masuk Batumandi"}]),
+        "registry_batch": lambda s: registry_batch(s, REGISTRY_OTHER, world.a_batch),
+        "confirm_receipt": lambda s: confirm_receipt(
+            s, REGISTRY_OTHER, world.a_batch, received_at=datetime(2026, 12, 1, 9),
+            missing=[], now=datetime(2026, 12, 2, 9)),
+        "mark_cards": lambda s: mark_cards(
+            s, REGISTRY_OTHER, world.a_batch, now=datetime(2026, 12, 2, 9),
+            marks=[{"resident_id": a["sent_to_registry"], "status": "ready"}]),
     }
 
 
 def _office_functions():
-    """Every public function of sync/ that acts for the office (takes an OfficeActor)."""
+    """Every public function of sync/ that acts for the office (takes an OfficeActor, or a
+    RegistryActor: Disdukcapil's, of a kabupaten)."""
     found = {}
     for info in pkgutil.iter_modules(sync.__path__):
         module = importlib.import_module(f"sync.{info.name}")
@@ -383,7 +394,8 @@ def _office_functions():
             if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != module.__name__:
                 continue
             actor = inspect.signature(fn).parameters.get("actor")
-            if actor is not None and "OfficeActor" in str(actor.annotation):
+            if actor is not None and any(kind in str(actor.annotation)
+                                         for kind in ("OfficeActor", "RegistryActor")):
                 found[name] = fn
     return found
 
@@ -391,6 +403,7 @@ def _office_functions():
 # Building blocks the office actions above use, each with the reason it needs no case.
 NOT_OFFICE_ACTIONS = {
     "kecamatan_scope": "the scope every action applies: tested through them",
+    "in_kabupaten": "a SQL condition for Disdukcapil's lists: tested in tests/server",
     "office_author": "the event author of an action: touches no resident",
     "office_resident": "the scoped case lookup every action uses: tested through them",
     "require_role": "the role check of every action: tested through them",
