@@ -3,7 +3,8 @@ a few, in two requests too; see bench/sizes.py).
 
 Two figures per database:
 * engine: `process_sync` in this process (two requests of 500 registrations, each committed),
-  on a database that already holds the cases of earlier runs;
+  on a database that already holds the cases of earlier runs; it also counts the database
+  calls (statements sent, an executemany of many rows counted once, and COMMITs);
 * http: the same 1,000 through a real gunicorn server (`pakkedes serve`, 2 workers), two gzip
   POSTs of 500 from a raw client on 127.0.0.1, timed from the first byte sent to the last
   byte of the second answer.
@@ -18,7 +19,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
 from server.models import User
@@ -37,10 +38,14 @@ def _actor(user_id: int, desa):
                      kecamatan_code="631104", desa_codes=frozenset(desa))
 
 
-def _engine_run(url: str, seed: int, n: int = 1000, batch: int = BATCH) -> float:
-    """Seconds to apply n registrations through process_sync, `batch` per request (commits
-    included)."""
+def _engine_run(url: str, seed: int, n: int = 1000, batch: int = BATCH) -> tuple[float, int]:
+    """(seconds to apply n registrations through process_sync, `batch` per request, commits
+    included; database calls made meanwhile — an executemany counts once, COMMIT too)."""
     engine = create_engine(url)
+    calls = [0]
+
+    def count(*_args) -> None:
+        calls[0] += 1
     try:
         with Session(engine) as session:
             user = session.execute(select(User).where(User.username == "petugas")).scalar_one()
@@ -60,13 +65,15 @@ def _engine_run(url: str, seed: int, n: int = 1000, batch: int = BATCH) -> float
                 bodies.append({"protocol": 1, "client_id": client.client_id,
                                "app_version": "bench", "cursor": cursor, "mutations": mutations,
                                "sent_at": datetime.now(timezone.utc).isoformat()})
+            event.listen(engine, "before_cursor_execute", count)
+            event.listen(engine, "commit", count)
             t0 = time.perf_counter()
             for body in bodies:
                 answer = process_sync(session, actor=actor, client=client, body=body,
                                       now=datetime.now(timezone.utc))
                 session.commit()
                 assert {r["status"] for r in answer["results"]} == {"applied"}, answer["results"][:3]
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, calls[0]
     finally:
         engine.dispose()
 
@@ -105,8 +112,10 @@ def run(workdir: Path, sizes: Sizes = FULL, log=print) -> dict:
             _engine_run(url, seed=999, n=n, batch=batch)  # warm-up: imports, caches, n cases
             engine_s = []
             for i in range(reps):
-                engine_s.append(_engine_run(url, seed=1000 + i, n=n, batch=batch))
-                log(f"  throughput {backend} engine run {i + 1}: {engine_s[-1]:.3f} s")
+                seconds, calls = _engine_run(url, seed=1000 + i, n=n, batch=batch)
+                engine_s.append(seconds)
+                log(f"  throughput {backend} engine run {i + 1}: {seconds:.3f} s, "
+                    f"{calls} database calls ({calls / n:.2f} per registration)")
             server.start()
             try:
                 _http_run(server, seed=1999, n=n, batch=batch)  # warm-up of the workers
@@ -120,6 +129,7 @@ def run(workdir: Path, sizes: Sizes = FULL, log=print) -> dict:
             out[backend] = {
                 "mutations": n, "requests": -(-n // batch),
                 "engine_s": statistics.median(engine_s), "engine_runs_s": engine_s,
+                "engine_calls_per_mutation": round(calls / n, 3),
                 "http_s": statistics.median(http_s), "http_runs_s": http_s,
                 "http_bytes_up": up,
             }

@@ -21,6 +21,7 @@ from .mutations import MUTATORS
 from .notices import notices_for
 from .pull import DEFAULT_PAGE_SIZE, pull_changes
 from .records import NothingToChange, Rejection
+from .registration_batch import NAME as BATCH_NAME, apply_registrations
 from .registration_prefetch import drop_prefetch, registration_prefetch
 from .rejections import RejectionStore
 from .schemas import MAX_MUTATIONS, SyncRequestSchema, flatten_errors, iso_utc
@@ -196,18 +197,34 @@ def _apply_mutations(
     new = [m for m in mutations if m["id"] > last]
     planned = [m["args"] for m in new
                if m["name"] == "register_resident" and isinstance(m["args"], dict)]
+    ordered = sorted(mutations, key=lambda m: m["id"])
+    one_by_one = 0  # how many next mutations must skip the batch (registration_batch.py)
     with request_seqs(session, len(new)) as seqs, registration_prefetch(session, planned):
-        for mutation in sorted(mutations, key=lambda m: m["id"]):
+        index = 0
+        while index < len(ordered):
+            mutation = ordered[index]
             mid = mutation["id"]
             if mid <= last:
                 results.append(_duplicate_result(mid, earlier.get(mid)))
+                index += 1
                 continue
             if mid > last + 1:
                 if not processed:
                     session.flush()  # the clock fields are kept; the caller commits and answers 409
                     raise MutationGap(last)
                 break  # answer what was processed; the phone resends the rest and then gets 409
+            if not one_by_one and mutation["name"] == BATCH_NAME:
+                applied, one_by_one = apply_registrations(
+                    session, actor, client, _registration_run(ordered, index), now, seqs)
+                if applied:
+                    results.extend(applied)
+                    index += len(applied)
+                    last = applied[-1]["id"]
+                    processed = True
+                    continue
             results.append(_apply_one(session, actor, client, mutation, now, store, seqs))
+            one_by_one = max(0, one_by_one - 1)
+            index += 1
             last = mid
             processed = True
         seqs.give_back()
@@ -216,6 +233,15 @@ def _apply_mutations(
     # makes the caller roll back everything anyway.
     client.last_mutation_id = last
     return results
+
+
+def _registration_run(ordered: list[dict], index: int) -> list[dict]:
+    """The register_resident mutations from `index` on whose ids follow one another."""
+    end = index + 1
+    while (end < len(ordered) and ordered[end]["name"] == BATCH_NAME
+           and ordered[end]["id"] == ordered[end - 1]["id"] + 1):
+        end += 1
+    return ordered[index:end]
 
 
 def _apply_one(
@@ -240,10 +266,10 @@ def _apply_one(
             mutator.handler(ctx, mutator.load(mutation["args"]))
     except NothingToChange:
         seqs.restore(mark)  # rolled back: also gives back a change_seq taken for nothing
-        drop_prefetch(session)  # and what it added to the prefetch may be undone
+        _after_refusal(session, mutation, seqs)
     except Rejection as rejection:
         seqs.restore(mark)
-        drop_prefetch(session)
+        _after_refusal(session, mutation, seqs)
         return _reject(session, actor, client, mutation, now, store, rejection)
     except Exception as exc:
         seqs.restore(mark)
@@ -259,6 +285,16 @@ def _apply_one(
         rejection = Rejection("server_rejected", MSG_SERVER_REJECTED)
         return _reject(session, actor, client, mutation, now, store, rejection)
     return {"id": mid, "status": "applied"}
+
+
+def _after_refusal(session: Session, mutation: dict, seqs: RequestSeqs) -> None:
+    # What a refused mutation added to the prefetch was undone with its SAVEPOINT. A
+    # registration refuses before it adds its case (and one filling a listed case has ended
+    # the prefetch itself), so the registrations after it keep the one read — unless the
+    # SAVEPOINT also undid the counter reservation: with it went (PostgreSQL) the lock that
+    # the read was made under, and another writer may have changed the cases since.
+    if mutation["name"] != "register_resident" or seqs.top is None:
+        drop_prefetch(session)
 
 
 def _reject(session: Session, actor: SyncActor, client: Client, mutation: dict, now: datetime,

@@ -153,7 +153,7 @@ _FIRST_REGISTRATION = (
 )
 
 
-def _checked_registration(ctx: MutationContext, data: dict) -> tuple[dict, list[str]]:
+def checked_registration(ctx: MutationContext, data: dict) -> tuple[dict, list[str]]:
     """Loaded args → (data with a str resident_id, warning codes); raises Rejection
     validation_error (identity checks) or desa_not_assigned."""
     data["resident_id"] = str(data["resident_id"])
@@ -184,7 +184,7 @@ def identity_checks(data: dict[str, Any], now: datetime) -> tuple[dict[str, str]
 
 def register_resident(ctx: MutationContext, data: dict) -> None:
     """Create a case from the phone's registration; flag possible duplicates for the camat."""
-    data, warnings = _checked_registration(ctx, data)
+    data, warnings = checked_registration(ctx, data)
     wire = wire_form(data)
     session = ctx.session
     # Taken before reading anything: while we hold the kecamatan's counter lock no other writer
@@ -192,9 +192,7 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
     seq = allocate_change_seq(session)
     rid = data["resident_id"]
     connection = session.connection()
-    row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
-    row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
-               updated_at=ctx.now, change_seq=seq)
+    row = registration_row(ctx, data, warnings, seq)
     prefetch = prefetch_for(session, row)  # the request's one read (registration_prefetch.py)
     existing, nik_rows, name_rows = (
         prefetch.look_up(connection, row, MAX_DUPLICATE_LINKS) if prefetch
@@ -208,17 +206,11 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
             raise NothingToChange()  # the same registration re-sent (e.g. reinstalled app)
         raise Rejection("resident_exists", MSG_RESIDENT_EXISTS, {"resident_id": MSG_RESIDENT_EXISTS})
 
-    duplicates, elsewhere = _duplicates(nik_rows, name_rows)  # read before the insert
+    duplicates, elsewhere = duplicate_links(nik_rows, name_rows)  # read before the insert
     if elsewhere:
         warnings = row["warnings"] = [*warnings, NIK_ELSEWHERE]
     if existing is None:
-        stamp = _stamp(ctx, 1)
-        row.update(
-            version=1, field_versions={field: dict(stamp) for field in FREE_FIELDS},
-            operation_id=ctx.actor.operations.get(data["desa_code"]),
-            created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client_id,
-            created_at=ctx.now,
-        )
+        as_new_case(ctx, row)
         _insert_registered(ctx, connection, row, {"args": wire, "warnings": warnings})
         if prefetch:
             prefetch.add(row)
@@ -230,6 +222,27 @@ def register_resident(ctx: MutationContext, data: dict) -> None:
         _record_conflict(ctx, "possible_duplicate", rid, row["desa_code"], other_resident_id=other,
                          details={"reason": reason, "client_id": ctx.client_id,
                                   "user_id": ctx.actor.user_id, "mutation_id": ctx.mutation_id})
+
+
+def registration_row(ctx: MutationContext, data: dict, warnings: list[str],
+                     seq: int) -> dict[str, Any]:
+    """The residents row of checked registration `data` (change_seq `seq`), without the
+    columns only a new case sets (as_new_case)."""
+    row = {key: data[key] for key in _RESIDENT_ARG_FIELDS}
+    row.update(name_key=name_key(data["name"]), stage=INITIAL_STAGE, warnings=warnings,
+               updated_at=ctx.now, change_seq=seq)
+    return row
+
+
+def as_new_case(ctx: MutationContext, row: dict[str, Any]) -> None:
+    """Complete registration_row's `row` as a new case (version 1, created by this author)."""
+    stamp = _stamp(ctx, 1)
+    row.update(
+        version=1, field_versions={field: dict(stamp) for field in FREE_FIELDS},
+        operation_id=ctx.actor.operations.get(row["desa_code"]),
+        created_by_user_id=ctx.actor.user_id, created_by_client_id=ctx.client_id,
+        created_at=ctx.now,
+    )
 
 
 _INSERTED_COLUMNS = frozenset((
@@ -306,7 +319,7 @@ def possible_duplicates(connection, row: dict[str, Any]) -> tuple[dict[str, str]
     nik_rows = list(connection.execute(_SAME_NIK, params)) if row["nik"] else []
     name_rows = connection.execute(_SAME_NAME_NO_NIK if row["nik"] else _SAME_NAME,
                                    params).scalars().all()
-    return _duplicates(nik_rows, name_rows)
+    return duplicate_links(nik_rows, name_rows)
 
 
 def _lookup_params(row: dict[str, Any]) -> dict[str, Any]:
@@ -331,7 +344,8 @@ def _look_up(connection, row: dict[str, Any]):
     return existing, nik_rows, name_rows
 
 
-def _duplicates(nik_rows, name_rows) -> tuple[dict[str, str], bool]:
+def duplicate_links(nik_rows, name_rows) -> tuple[dict[str, str], bool]:
+    """Look-up rows → ({other resident_id: reason}, whether the NIK is live elsewhere)."""
     found: dict[str, str] = {}
     elsewhere = False
     for other, same_kecamatan in nik_rows:

@@ -14,11 +14,14 @@ counter lock (sync/changeseq.py): no other writer of the kecamatan changes these
 the request commits, exactly as with the per-registration SELECT. A registration whose keys
 the read did not cover (its loaded values differ from the raw ones it was planned from) reads
 on its own. Anything else that may change these cases in the request — another kind of
-mutation, a mutation that failed or was rejected — ends the prefetch for the rest of the
-request (`drop`): the remaining registrations read on their own again.
+mutation, a mutation that failed, a refusal whose rollback also gave up the counter lock —
+ends the prefetch for the rest of the request (`drop`): the remaining registrations read on
+their own again. A registration refused with the lock still held keeps it (it refuses before
+it adds anything). The batch of sync/registration_batch.py decides from it alone.
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +33,9 @@ from sqlalchemy.orm import Session
 from .models import Resident, as_utc
 
 _KEY = "cah_registration_prefetch"  # session.info slot
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_NIK = re.compile(r"[0-9]{16}")
+_DESA = re.compile(r"[0-9]{10}")
 _R = Resident.__table__
 _COLUMNS = (_R.c.resident_id, _R.c.nik, _R.c.desa_code, _R.c.birth_date, _R.c.name_key,
             _R.c.created_at, _R.c.stage, _R.c.merged_into)
@@ -57,9 +63,14 @@ class RegistrationPrefetch:
     """The cases the registrations of one request may meet (see the module doc)."""
 
     def __init__(self, planned: list[dict[str, Any]]) -> None:
-        self.ids = {str(a.get("resident_id")).lower() for a in planned}
-        self.niks = {a["nik"] for a in planned if isinstance(a.get("nik"), str) and a["nik"]}
-        self.desa = {a["desa_code"] for a in planned if isinstance(a.get("desa_code"), str)}
+        # Raw values only where they have the form a loaded one has (a canonical UUID, 16 and
+        # 10 digits): no other can be looked up, and no stray text (a NUL) reaches the SELECT.
+        self.ids = {v for v in (str(a.get("resident_id")).lower() for a in planned)
+                    if _UUID.fullmatch(v)}
+        self.niks = {a["nik"] for a in planned
+                     if isinstance(a.get("nik"), str) and _NIK.fullmatch(a["nik"])}
+        self.desa = {a["desa_code"] for a in planned
+                     if isinstance(a.get("desa_code"), str) and _DESA.fullmatch(a["desa_code"])}
         self.dates = {_date(a.get("birth_date")) for a in planned} - {None}
         self.cases: dict[str, Case] | None = None  # None until read
         self.by_nik: dict[str, list[Case]] = {}
@@ -137,6 +148,11 @@ def prefetch_for(session: Session, row: dict[str, Any]) -> RegistrationPrefetch 
     """The request's prefetch if it covers registration `row`, else None (read on your own)."""
     prefetch = session.info.get(_KEY)
     return prefetch if prefetch is not None and prefetch.covers(row) else None
+
+
+def prefetch_open(session: Session) -> bool:
+    """Whether the request's prefetch still holds (neither absent nor dropped)."""
+    return _KEY in session.info
 
 
 def drop_prefetch(session: Session) -> None:
