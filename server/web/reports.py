@@ -194,6 +194,10 @@ def report_xlsx(op_id):
     append_row(np_, ["No", "Nama", "Desa", "Alasan"])
     for i, (r, desa, reason) in enumerate(data["not_printed"], start=1):
         append_row(np_, [i, r.name, desa, reason])
+    diff = book.create_sheet("Selisih Pengambilan")
+    append_row(diff, ["No", "Berita acara", "Nama", "Desa", "Selisih"])
+    for i, (number, r, desa, label) in enumerate(data["differences"], start=1):
+        append_row(diff, [i, number, r.name, desa, label])
     for ws in book.worksheets[1:]:
         for cell in ws[1]:
             cell.font = bold

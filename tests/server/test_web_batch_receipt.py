@@ -6,10 +6,12 @@ the "KTP siap diambil" banner, the batch list and its filters, the batch page wi
 prefilled collection form and the differences, the berita acara, the dashboard, the report
 and the case's timeline.
 """
+import io
 import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import event, update
 
 from office_kit import A, Phone, create, make_batch, tables
@@ -321,6 +323,9 @@ def test_report_lists_the_differences(app, client, auth, world):
         ["BA/631104/2026/001", "Budi Belum", "Batumandi",
          "Diambil, padahal tidak ditandai siap oleh Disdukcapil"]]
     assert "<td>" + world["budi"] not in html  # names only, as the report's other lists
+    book = load_workbook(io.BytesIO(client.get(f"/reports/{op_id}.xlsx").data))
+    assert [list(r[1:]) for r in book["Selisih Pengambilan"].iter_rows(min_row=2, values_only=True)
+            ] == [r[1:] for r in rows]
 
 
 # ---------------------------------------------------------------- timeline

@@ -57,7 +57,7 @@ def test_report_xlsx(client, auth, seeded):
     assert "attachment" in res.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(res.data))
     assert book.sheetnames == ["Indikator", "Rekap per Desa", "Per Petugas", "Waktu SOP", "Ditolak",
-                               "KTP Belum Tercetak"]
+                               "KTP Belum Tercetak", "Selisih Pengambilan"]
     _, total = expected_recap()
     rows = {r[0]: r[1:4] for r in book["Indikator"].iter_rows(values_only=True) if r and r[0]}
     assert rows["Aksi"][0] == "Aksi Uji November"
