@@ -141,6 +141,22 @@ def safe_next(target):
     return target
 
 
+REGISTRY_PREFIX = "/disdukcapil"
+
+
+def next_for(user, target):
+    """target (a safe_next path) when the user's role may open it, else None (their home).
+
+    A Disdukcapil user goes only inside /disdukcapil; camat and operator never there: a
+    next= into the other side's area would only end on a 403 page.
+    """
+    if target is None:
+        return None
+    path = urlsplit(target).path
+    inside = path == REGISTRY_PREFIX or path.startswith(REGISTRY_PREFIX + "/")
+    return target if inside == (user.role == "disdukcapil") else None
+
+
 def office_login_required(view):
     """Only a logged-in camat or operator may open the office view."""
 
@@ -165,11 +181,13 @@ def home_url(user):
     return url_for("web.index")
 
 
-def audit(action, target=None, **details):
-    """Record who did what (no personal data in details)."""
+def audit(action, target=None, *, kecamatan_code=None, **details):
+    """Record who did what (no personal data in details). The entry belongs to the logged-in
+    user's kecamatan; kecamatan_code is the one used when nobody is logged in (a `pakkedes`
+    command), so that kecamatan's audit log still shows it."""
     user = g.get("user")
     db.session.add(AuditEntry(user_id=user.id if user else None,
-                              kecamatan_code=user.kecamatan_code if user else None,
+                              kecamatan_code=user.kecamatan_code if user else kecamatan_code,
                               action=action, target=target, details=details or None))
 
 
@@ -233,7 +251,7 @@ def login():
         start_office_session(user)
         audit("login")
         db.session.commit()
-        return redirect(safe_next(request.args.get("next")) or home_url(user))
+        return redirect(next_for(user, safe_next(request.args.get("next"))) or home_url(user))
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form), status

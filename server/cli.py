@@ -1,24 +1,21 @@
-"""The `pakkedes` command: init, db (schema revisions), create-user, serve, purge, backup,
-restore, demo."""
+"""The `pakkedes` command: init, db (schema revisions), create-user, deactivate-user, serve,
+purge, backup, restore, demo."""
 import os
-import uuid
-from datetime import date
 
 import click
 from alembic.util import CommandError
 from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
-from sync.context import SyncActor
-from sync.engine import process_sync
-from sync.models import Client, utcnow
+from sync.models import utcnow
 
 from . import create_app
-from .auth import end_office_sessions
+from .auth import audit, end_office_sessions
 from .backup import BackupError, backup_database, restore_database
-from .demo import demo_mutations
+from .demo import seed_demo_batch, seed_demo_operation, seed_demo_residents
 from .extensions import db
 from .migrations import (
+    MigrationRefused,
     UnknownSchema,
     current_revision,
     downgrade_database,
@@ -27,9 +24,9 @@ from .migrations import (
     upgrade_database,
 )
 from .models import KABUPATEN_ROLES, ROLES, Assignment, User, Wilayah
-from .operations import DEFAULT_STEP_MINUTES, Operation, OperationDesa, active_operation_map
 from .passwords import password_problem
 from .retention import purge_expired
+from .web.users import deactivate_account
 from .wilayah import load_wilayah, normalise_code
 
 DEMO_USERS = (
@@ -49,7 +46,7 @@ def upgrade_schema(revision="head"):
     db.session.remove()  # the session must not hold locks the ALTERs would wait for
     try:
         return upgrade_database(db.engine, revision)
-    except UnknownSchema as exc:
+    except (UnknownSchema, MigrationRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     except CommandError as exc:
         raise click.ClickException(_unreachable(revision, exc)) from exc
@@ -127,7 +124,7 @@ def _scope(role, kecamatan, kabupaten, desa_codes):
             raise click.BadParameter(f"peran {role} memerlukan --kabupaten, mis. 63.11")
         kab = db.session.get(Wilayah, code)
         if kab is None or kab.level != "kabupaten":
-            raise click.BadParameter(f"kode kabupaten {code} tidak dikenal")
+            raise click.BadParameter(f"kode kabupaten {code} tidak dikenal ({_known_kabupaten()})")
         return None, code
     if kabupaten:
         raise click.BadParameter(f"--kabupaten hanya untuk peran {', '.join(KABUPATEN_ROLES)}")
@@ -138,6 +135,16 @@ def _scope(role, kecamatan, kabupaten, desa_codes):
     if kec is None or kec.level != "kecamatan":
         raise click.BadParameter(f"kode kecamatan {code} tidak dikenal")
     return code, None
+
+
+def _known_kabupaten():
+    """The kabupaten a user may be given, for a refusal: those `pakkedes init` loaded."""
+    known = db.session.execute(select(Wilayah).where(Wilayah.level == "kabupaten")
+                               .order_by(Wilayah.code)).scalars().all()
+    if not known:
+        return "belum ada wilayah: jalankan pakkedes init"
+    names = ", ".join(f"{w.name} {w.code[:2]}.{w.code[2:]}" for w in known)
+    return f"hanya wilayah yang dimuat pakkedes init dikenal: {names}"
 
 
 def _app():
@@ -207,6 +214,8 @@ def db_downgrade_command(revision):
         db.session.remove()
         try:
             after = downgrade_database(db.engine, revision)
+        except MigrationRefused as exc:
+            raise click.ClickException(str(exc)) from exc
         except CommandError as exc:
             raise click.ClickException(_unreachable(revision, exc)) from exc
         click.echo(f"Skema diturunkan ke revisi {after or '(kosong)'}.")
@@ -256,10 +265,35 @@ def create_user_command(username, role, kecamatan, kabupaten, desa, full_name):
         user = create_user(username, password, role, kecamatan, desa, full_name,
                            kabupaten=kabupaten)
         if user.kabupaten_code:
-            click.echo(f"Pengguna {user.username} ({user.role}) siap untuk kabupaten "
+            click.echo(f"Pengguna {user.username} ({user.role}) siap untuk "
                        f"{user.kabupaten.name}.")
         else:
             click.echo(f"Pengguna {user.username} ({user.role}) siap, {len(desa)} desa tugas.")
+
+
+@main.command("deactivate-user")
+@click.argument("username")
+def deactivate_user_command(username):
+    """Lock an account of any role (Disdukcapil too, whose account no office page lists): no
+    more logins, its office sessions end at once, its phones' tokens are revoked, as the
+    office's "Nonaktifkan". Audited (deactivate_user, via cli). `create-user` again makes the
+    account active again."""
+    app = _app()
+    with app.app_context():
+        init_database()
+        user = db.session.execute(select(User).where(User.username == username.strip())
+                                  ).scalar_one_or_none()
+        if user is None:
+            raise click.ClickException(f"pengguna {username} tidak ditemukan")
+        was_active = user.active
+        ended, revoked = deactivate_account(user)
+        if was_active or ended or revoked:
+            audit("deactivate_user", target=f"user:{user.id}", kecamatan_code=user.kecamatan_code,
+                  devices_revoked=revoked, sessions_ended=ended, via="cli")
+        db.session.commit()
+        state = "dinonaktifkan" if was_active else "sudah nonaktif"
+        click.echo(f"Akun {user.username} ({user.role}) {state}; {ended} sesi kantor diakhiri, "
+                   f"{revoked} perangkat HP dicabut.")
 
 
 @main.command("serve")
@@ -337,53 +371,13 @@ def demo_command(host, port):
         create_user(username, password, "disdukcapil", None, (), full_name, kabupaten="6311")
         seed_demo_operation()
         seeded = seed_demo_residents()
-    click.echo(f"Data demo siap ({seeded} penduduk contoh baru). Buka http://localhost:{port}/ "
+        batch = seed_demo_batch()
+        made = f"; berkas {batch.number} menunggu diterima Disdukcapil" if batch else ""
+    click.echo(f"Data demo siap ({seeded} penduduk contoh baru{made}). "
+               f"Buka http://localhost:{port}/ "
                f"(camat / demo-camat-batumandi, atau disdukcapil / {DEMO_DISDUKCAPIL[1]}) atau "
                f"http://localhost:{port}/app/ (petugas / demo-petugas-batumandi).")
     run_gunicorn(app, host, port, 1)
-
-
-DEMO_OPERATION_NAME = "Aksi PAK KEDES Akhir Tahun 2026 (demo)"
-DEMO_TARGETS = {"6311042005": 40, "6311042001": 25, "6311042002": 30}
-
-
-def seed_demo_operation():
-    """One demo operation with targets for the demo officer's desa; idempotent."""
-    existing = db.session.execute(select(Operation).where(
-        Operation.kecamatan_code == "631104", Operation.name == DEMO_OPERATION_NAME)).scalar()
-    if existing is not None:
-        return existing
-    camat = db.session.execute(select(User).where(User.username == "camat")).scalar_one()
-    operation = Operation(kecamatan_code="631104", name=DEMO_OPERATION_NAME,
-                          start_date=date(2026, 11, 1), end_date=date(2026, 12, 31),
-                          step_minutes=dict(DEFAULT_STEP_MINUTES), created_by=camat.id,
-                          active=True)
-    operation.desa = [OperationDesa(desa_code=code, target=target)
-                      for code, target in DEMO_TARGETS.items()]
-    db.session.add(operation)
-    db.session.commit()
-    return operation
-
-
-def seed_demo_residents():
-    """Register a few synthetic residents through the real sync engine; idempotent."""
-    user = db.session.execute(select(User).where(User.username == "petugas")).scalar_one()
-    client_id = str(uuid.UUID(int=user.id))  # a fixed seed client: re-running applies nothing
-    client = db.session.get(Client, client_id)
-    if client is None:
-        client = Client(client_id=client_id, user_id=user.id, device_label="data demo",
-                        token_hash=uuid.uuid4().hex + uuid.uuid4().hex, last_mutation_id=0,
-                        created_at=utcnow(), revoked_at=utcnow())
-        db.session.add(client)
-        db.session.flush()
-    actor = SyncActor(user_id=user.id, username=user.username, role=user.role,
-                      kecamatan_code=user.kecamatan_code, desa_codes=user.desa_codes,
-                      operations=active_operation_map(db.session, user.desa_codes))
-    body = {"protocol": 1, "client_id": client_id, "app_version": "demo",
-            "sent_at": utcnow().isoformat(), "cursor": None, "mutations": demo_mutations()}
-    result = process_sync(db.session, actor=actor, client=client, body=body, now=utcnow())
-    db.session.commit()
-    return sum(1 for r in result["results"] if r["status"] == "applied")
 
 
 def run_gunicorn(app, host, port, workers):

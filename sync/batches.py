@@ -109,6 +109,7 @@ def collect(author: Author, scope: Scope, *, batch_id: str, items: list[dict[str
             resident.card_ready_at = None  # not there after all: no longer "siap diambil"
             kind, payload = "card_not_printed", {"batch_id": batch_id, **resident.card_issue}
         row.outcome = item["outcome"]
+        row.outcome_at = as_utc(collected_at)
         row.reason = item.get("reason") if item["outcome"] == "not_printed" else None
         row.reason_text = item.get("reason_text") if item["outcome"] == "not_printed" else None
         row.updated_at = author.now

@@ -244,6 +244,8 @@ class BatchItem(Base):
         String(36), ForeignKey("residents.resident_id"), primary_key=True, index=True
     )
     outcome: Mapped[str | None] = mapped_column(String(20))  # None | collected | not_printed
+    # the collection time (as the team entered it) of the collection that set `outcome`
+    outcome_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(String(30))
     reason_text: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

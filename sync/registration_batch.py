@@ -17,8 +17,10 @@ The rows are those the per-mutation path writes, built by the same functions
 change_seq numbers (taken one by one from the request's RequestSeqs, in id order, under the
 kecamatan's counter lock) and events inserted in the same order, so their ids match too. A
 database error in the batch rolls its SAVEPOINT back, gives the numbers back and lets the
-engine run the whole prefix the per-mutation way: every mutation gets the answer it would
-have got there (the one that fails is refused as server_rejected), exactly once.
+engine run the whole prefix the per-mutation way: every mutation gets the answer that path
+gives (the one that fails is refused as server_rejected), exactly once — read again, so a row
+another kecamatan committed meanwhile may change an answer, and on PostgreSQL the event ids
+the failed batch drew are not given back (same order, numbers skipped).
 """
 from __future__ import annotations
 

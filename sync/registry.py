@@ -44,12 +44,9 @@ _COLLECTION_GRACE = timedelta(minutes=1)  # collection times are entered to the 
 MAX_REASON_TEXT = 500
 
 MSG_BATCH_NOT_FOUND = "Berkas penyerahan ini tidak ditemukan."
-MSG_ALREADY_RECEIVED = ("Berkas ini sudah diterima pada {at} dengan isi yang berbeda; "
-                        "penerimaan tidak dapat diubah.")
+MSG_ALREADY_RECEIVED = "Berkas ini sudah diterima pada {at}; penerimaan tidak dapat diubah."
 MSG_NOT_RECEIVED = "Konfirmasi penerimaan berkas ini dulu sebelum menandai KTP."
 MSG_MISSING_UNKNOWN = "Warga ini tidak tercantum dalam berkas ini."
-MSG_ALL_MISSING = ("Semua warga ditandai tidak ada: berkas kosong tidak dapat diterima. "
-                   "Hubungi kecamatan.")
 MSG_BEFORE_HANDOVER = "Waktu penerimaan tidak boleh lebih awal dari waktu serah terima."
 MSG_NEED_TIME = "Isi tanggal dan jam penerimaan."
 MSG_FUTURE = "Waktu tidak boleh di masa depan."
@@ -96,8 +93,10 @@ def verification_code(batch: Batch, received: Iterable[str], missing: Iterable[s
     """The 8-character code ("ABCD-EFGH") both copies of the berita acara carry.
 
     A SHA-256 of what both parties signed for — batch id and number, kecamatan, handover and
-    receipt times, the received and the missing residents — so two printouts of the same
-    receipt show the same code and a copy edited afterwards does not.
+    receipt times, the received and the missing residents — computed once at the receipt and
+    stored (Batch.verification_code), so both printouts of the receipt carry the same code.
+    It identifies the receipt; it does not protect the printed rows (an identity corrected
+    later prints the new data under the same code), and nothing checks it automatically.
     """
     text = "|".join([batch.batch_id, batch.number, batch.kecamatan_code,
                      iso_utc(batch.handed_at), iso_utc(batch.received_at),
@@ -158,8 +157,6 @@ def confirm_receipt(session: Session, actor: RegistryActor, batch_id: str, *,
     if unknown:
         raise OfficeError("validation_error", MSG_MISSING_UNKNOWN, {"missing": MSG_MISSING_UNKNOWN,
                                                                     **unknown})
-    if items and len(missing_ids) == len(items):
-        raise OfficeError("validation_error", MSG_ALL_MISSING, {"missing": MSG_ALL_MISSING})
     residents = {r.resident_id: r for r in session.scalars(
         select(Resident).where(Resident.resident_id.in_(missing_ids))
         .execution_options(populate_existing=True))} if missing_ids else {}
@@ -183,6 +180,7 @@ def confirm_receipt(session: Session, actor: RegistryActor, batch_id: str, *,
         resident.stage = "recorded"
         resident.batch_id = None
         resident.card_ready_at = None
+        resident.card_issue = None  # the old batch's "not printed" is not this case's any more
         author.touch(resident, next(seqs))
         author.event(rid, "batch_item_missing", payload)
     received = [rid for rid in items if rid not in missing_ids]
@@ -207,7 +205,8 @@ def _replayed(session: Session, batch: Batch, received_at: datetime,
     before = sorted(rid for rid, item in items.items() if item.received is False)
     if before == missing_ids and as_utc(batch.received_at) == received_at:
         return batch
-    message = MSG_ALREADY_RECEIVED.format(at=iso_utc(batch.received_at))
+    at = as_utc(batch.received_at).astimezone(WITA).strftime("%d/%m/%Y %H.%M WITA")
+    message = MSG_ALREADY_RECEIVED.format(at=at)
     raise OfficeError("already_received", message, {"batch_id": message})
 
 
@@ -345,23 +344,29 @@ def collection_differences(session: Session, batch_ids: Iterable[str]) -> dict[s
     the mark. The collection time is the one the team entered, to the minute, hence a minute's
     grace: a card marked at 09.50.09 was ready for a collection entered as 09.50. A card marked
     ready after the latest collection waits for the next trip: no difference. Marking a card
-    ready again after a "not printed" report clears the report (mark_cards). Items of missing
-    residents are not looked at. Batches without a receipt or without differences are absent.
+    ready again after a "not printed" report clears the report (mark_cards). A card collected
+    before the receipt was recorded in CAH (a receipt entered late) could not have been marked:
+    no difference. Items of missing residents are not looked at. Batches without a receipt or
+    without differences are absent.
     """
     ids = sorted(set(batch_ids))
     if not ids:
         return {}
     rows = session.execute(
         select(BatchItem.batch_id, BatchItem.resident_id, BatchItem.outcome,
-               BatchItem.print_status, BatchItem.print_marked_at, Batch.collected_at)
+               BatchItem.print_status, BatchItem.print_marked_at, Batch.collected_at,
+               Batch.receipt_recorded_at, BatchItem.outcome_at)
         .join(Batch, Batch.batch_id == BatchItem.batch_id)
         .where(BatchItem.batch_id.in_(ids), Batch.received_at.is_not(None),
                BatchItem.received.is_(True)))
     found: dict[str, list[dict]] = {}
-    for batch_id, rid, outcome, status, marked_at, collected_at in rows:
+    for batch_id, rid, outcome, status, marked_at, collected_at, recorded_at, outcome_at in rows:
         kind = None
         if outcome == "collected" and status != "ready":
-            kind = "collected_not_ready"
+            # outcome_at is None on collections recorded before this column existed
+            late = (outcome_at is not None and recorded_at is not None
+                    and as_utc(outcome_at) < as_utc(recorded_at))
+            kind = None if late else "collected_not_ready"
         elif status == "ready" and (outcome == "not_printed" or (
                 outcome is None and collected_at is not None and marked_at is not None
                 and as_utc(marked_at) < as_utc(collected_at) + _COLLECTION_GRACE)):

@@ -136,7 +136,7 @@ EVENT_KIND_LABELS: dict[str, str] = {
     "recording_failed": "Perekaman gagal",
     "batch_handed_over": "Diserahkan ke Disdukcapil",
     "batch_received": "Berkas diterima Disdukcapil",
-    "batch_item_missing": "Tidak ada dalam berkas yang diterima Disdukcapil (diserahkan ulang)",
+    "batch_item_missing": "Tidak ada dalam berkas yang diterima Disdukcapil (perlu diserahkan ulang)",
     "card_ready": "KTP siap diambil (ditandai Disdukcapil)",
     "card_collected": "KTP diambil",
     "card_not_printed": "KTP belum dicetak",

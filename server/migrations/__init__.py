@@ -146,28 +146,39 @@ def downgrade_database(engine, revision):
         return current_revision(connection)
 
 
-class ForeignKeyViolation(Exception):
+class MigrationRefused(RuntimeError):
+    """A migration step refused to run (an Indonesian message says why); nothing was changed."""
+
+
+class ForeignKeyViolation(MigrationRefused):
     """A migration on SQLite left rows pointing at nothing (nothing of it was committed)."""
 
 
 @contextmanager
 def _migrating(engine):
-    """A connection in a transaction for a migration run.
+    """A connection in a transaction for a migration run: all of it is kept, or none.
 
     On SQLite, foreign keys are switched off around the transaction and checked with
     `PRAGMA foreign_key_check` before the commit — SQLite's own procedure for changing a table
     (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema
     Changes"): Alembic's batch mode copies a table and drops the old one, and a drop of a
     referenced table fails while foreign keys are enforced. The pragma has no effect inside a
-    transaction, hence outside it; it is switched on again for the pooled connection.
+    transaction, hence outside it; it is switched on again for the pooled connection. Python's
+    sqlite3 opens no transaction before DDL on its own, so an explicit BEGIN makes the DDL
+    transactional too (a failed step leaves no half-copied table behind).
     """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
+        raw = legacy = None
         if sqlite:
             connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
             connection.commit()
+            raw = connection.connection.driver_connection
+            legacy, raw.isolation_level = raw.isolation_level, None
         try:
             with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN")
                 yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
@@ -179,5 +190,8 @@ def _migrating(engine):
             if sqlite:
                 if connection.in_transaction():
                     connection.rollback()
+                if raw.in_transaction:
+                    raw.rollback()
+                raw.isolation_level = legacy
                 connection.exec_driver_sql("PRAGMA foreign_keys = ON")
                 connection.commit()

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, case, exists, func, not_, select
+from sqlalchemy import select
 from wtforms.validators import InputRequired, ValidationError
 
 from sync.errors import OfficeError
@@ -27,12 +27,9 @@ from ..models import AuditEntry, User, Wilayah
 from ..web.common import ClockField, DayField, paginate
 from ..web.submissions import once
 from . import bp, registry_actor, registry_login_required
+from .batch_status import STATUS_LABELS, batch_counts, batch_status, status_condition
 
 PAGE_SIZE = 50
-STATUS_LABELS = {"waiting": "Menunggu diterima",
-                 "printing": "Diterima — menunggu tanda cetak",
-                 "marked": "Tanda cetak lengkap",
-                 "collected": "Sudah diambil"}
 MARK_LABELS = {"ready": "Sudah dicetak, siap diambil", "not_printed": "Belum dicetak"}
 MSG_DATE = "Tanggal penerimaan wajib diisi: hari/bulan/tahun, contoh 28/11/2026."
 MSG_FUTURE = "Tanggal penerimaan tidak boleh di masa depan."
@@ -56,17 +53,23 @@ class ReceiptForm(FlaskForm):
     day = DayField("Tanggal diterima", validators=[InputRequired(MSG_DATE)])
     hour = ClockField("Jam (WITA, 24 jam)")
 
-    def when(self, now, handed_at):
-        """The receipt moment in UTC. Without a time: now if today, else 12.00 WITA, but never
-        before the handover on its own day (a receipt the same afternoon). Raises
-        ValidationError for a day or hour still to come."""
+    def when(self, now, handed_at, received_at=None):
+        """The receipt moment in UTC. Without a time: the recorded receipt `received_at` when
+        it is on that day (the same form posted again from a stale tab is the same receipt),
+        else now to the minute if today, else 12.00 WITA, but never before the handover on
+        its own day (a receipt the same afternoon). Raises ValidationError for a day or hour
+        still to come."""
         day, clock = self.day.data, self.hour.data
         local_now = as_utc(now).astimezone(WITA)
         if day > local_now.date():
             raise ValidationError(MSG_FUTURE)
+        if clock is None and received_at is not None and (
+                as_utc(received_at).astimezone(WITA).date() == day):
+            return as_utc(received_at)
         if clock is None:
-            moment = local_now if day == local_now.date() else datetime.combine(
-                day, time(12, 0), tzinfo=WITA)
+            # to the minute, like a typed time: a re-post within the minute is the same receipt
+            moment = local_now.replace(second=0, microsecond=0) if day == local_now.date() \
+                else datetime.combine(day, time(12, 0), tzinfo=WITA)
             handed = as_utc(handed_at).astimezone(WITA)
             if handed.date() == day and moment < handed:
                 moment = handed
@@ -100,58 +103,6 @@ def _kecamatan_names():
                               Wilayah.level == "kecamatan").order_by(Wilayah.code)).scalars()}
 
 
-def _open_items():
-    """SQL: the batch has a received card without a print mark that still waits at
-    Disdukcapil in this batch (as the kabupaten recap counts them)."""
-    return exists().where(BatchItem.batch_id == Batch.batch_id, BatchItem.received.is_(True),
-                          BatchItem.print_status.is_(None),
-                          Resident.resident_id == BatchItem.resident_id,
-                          Resident.stage == "sent_to_registry",
-                          Resident.batch_id == Batch.batch_id)
-
-
-def _status_condition(status):
-    if status == "collected":
-        return Batch.collected_at.is_not(None)
-    waiting = and_(Batch.collected_at.is_(None), Batch.received_at.is_(None))
-    if status == "waiting":
-        return waiting
-    received = and_(Batch.collected_at.is_(None), Batch.received_at.is_not(None))
-    return and_(received, _open_items() if status == "printing" else not_(_open_items()))
-
-
-def _counts(batch_ids):
-    """{batch_id: {"total", "received", "missing", "open", "ready", "not_printed"}}."""
-    if not batch_ids:
-        return {}
-    received = BatchItem.received.is_(True)
-    unmarked = and_(received, BatchItem.print_status.is_(None),
-                    Resident.stage == "sent_to_registry", Resident.batch_id == BatchItem.batch_id)
-    rows = db.session.execute(
-        select(BatchItem.batch_id, func.count(),
-               func.sum(case((received, 1), else_=0)),
-               func.sum(case((BatchItem.received.is_(False), 1), else_=0)),
-               func.sum(case((unmarked, 1), else_=0)),
-               func.sum(case((BatchItem.print_status == "ready", 1), else_=0)),
-               func.sum(case((BatchItem.print_status == "not_printed", 1), else_=0)))
-        .join(Resident, Resident.resident_id == BatchItem.resident_id)
-        .where(BatchItem.batch_id.in_(batch_ids)).group_by(BatchItem.batch_id))
-    keys = ("total", "received", "missing", "open", "ready", "not_printed")
-    return {row[0]: dict(zip(keys, (int(v or 0) for v in row[1:]))) for row in rows}
-
-
-def batch_status(batch, counts):
-    """(status key of STATUS_LABELS, its text with the number of unmarked cards)."""
-    if batch.collected_at is not None:
-        key = "collected"
-    elif batch.received_at is None:
-        key = "waiting"
-    else:
-        key = "printing" if counts.get("open") else "marked"
-    text = STATUS_LABELS[key]
-    return key, f"{text} ({counts['open']})" if key == "printing" else text
-
-
 @bp.get("/berkas")
 @registry_login_required
 def batches():
@@ -166,9 +117,9 @@ def batches():
     if kecamatan:
         query = query.where(Batch.kecamatan_code == kecamatan)
     if status:
-        query = query.where(_status_condition(status))
+        query = query.where(status_condition(status))
     listed = paginate(query.order_by(Batch.handed_at.desc(), Batch.batch_id), PAGE_SIZE)
-    counts = _counts([b.batch_id for b in listed.items])
+    counts = batch_counts([b.batch_id for b in listed.items])
     rows = [(b, counts.get(b.batch_id, {}), batch_status(b, counts.get(b.batch_id, {"open": 0})))
             for b in listed.items]
     filters = {k: v for k, v in (("kecamatan", kecamatan), ("status", status)) if v}
@@ -193,6 +144,7 @@ class Identity(NamedTuple):
     desa_code: str
     stage: str
     batch_id: str | None
+    merged_into: str | None  # a case merged into another waits for nothing
 
 
 IDENTITY_COLUMNS = [getattr(Resident, field) for field in Identity._fields]
@@ -212,7 +164,7 @@ def _rows(batch):
 def _waiting(batch, item, person):
     """Whether the card may be marked: received, and still waiting at Disdukcapil."""
     return (item.received is True and person.stage == "sent_to_registry"
-            and person.batch_id == batch.batch_id)
+            and person.batch_id == batch.batch_id and person.merged_into is None)
 
 
 def _desa_names(rows):
@@ -248,7 +200,7 @@ def batch_detail(batch_id):
             rows = _rows(batch)
     elif not form.day.data:
         form.day.data = as_utc(now).astimezone(WITA).date()
-    counts = _counts([batch.batch_id]).get(batch.batch_id, {"open": 0})
+    counts = batch_counts([batch.batch_id]).get(batch.batch_id, {"open": 0})
     _audit(batch, "registry_view_batch", count=len(rows))
     db.session.commit()
     return render_template(
@@ -281,7 +233,7 @@ def _receipt(batch, form, rows, now):
         _flash(m for errors in form.errors.values() for m in errors)
         return 400
     try:
-        received_at = form.when(now, batch.handed_at)
+        received_at = form.when(now, batch.handed_at, batch.received_at)
     except ValidationError as err:
         _flash([str(err)])
         return 400
@@ -290,13 +242,15 @@ def _receipt(batch, form, rows, now):
     if not missing <= known:
         _flash([MSG_NOT_IN_BATCH])
         return 400
-    already = batch.received_at is not None
     try:
         confirm_receipt(db.session, registry_actor(), batch.batch_id, received_at=received_at,
                         missing=sorted(missing), now=now)
     except OfficeError as err:
         return _refused(err)
-    if already:  # the same receipt again: nothing changed, nothing to audit
+    # confirm_receipt re-reads the batch: a receipt recorded by another request (another tab
+    # with its own form token) keeps that request's time — the same receipt again, nothing
+    # changed, nothing to audit.
+    if as_utc(batch.receipt_recorded_at) != as_utc(now):
         db.session.rollback()
         flash("Penerimaan berkas ini sudah dicatat sebelumnya.", "info")
         return None

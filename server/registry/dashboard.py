@@ -67,7 +67,7 @@ def _recap_line(row):
 
 def _batch_sheet(book, title, since_label, count_label, batches):
     sheet = book.create_sheet(title)
-    append_row(sheet, ["No", "Kecamatan", "Nomor berkas", since_label, "Menunggu (hari)",
+    append_row(sheet, ["No", "Kecamatan", "Nomor berita acara", since_label, "Menunggu (hari)",
                        count_label])
     _bold_row(sheet)
     for i, b in enumerate(batches, start=1):
@@ -100,7 +100,7 @@ def recap_workbook(recap):
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     sheet.column_dimensions["A"].width = 24
-    _batch_sheet(book, "Menunggu Diterima", "Diserahkan (WITA)", "Jumlah KTP",
+    _batch_sheet(book, "Menunggu Diterima", "Diserahkan (WITA)", "Jumlah warga",
                  recap.awaiting_receipt)
     _batch_sheet(book, "Menunggu Tanda Cetak", "Diterima (WITA)", "KTP belum ditandai",
                  recap.awaiting_marks)

@@ -130,8 +130,19 @@ def _revoke_devices(user, reason):
         Client.user_id == user.id, Client.revoked_at.is_(None))).scalars().all()
     for c in clients:
         c.revoked_at = utcnow()
-        audit("revoke_device", target=f"client:{c.client_id}", user=user.id, reason=reason)
+        audit("revoke_device", target=f"client:{c.client_id}", user=user.id, reason=reason,
+              kecamatan_code=user.kecamatan_code)
     return len(clients)
+
+
+def deactivate_account(user):
+    """Lock an account (the office's "Nonaktifkan" and `pakkedes deactivate-user`): no more
+    logins, every office session of the user ended, its phones' tokens revoked (each audited
+    revoke_device). Returns (sessions ended, devices revoked); the caller audits
+    deactivate_user and commits."""
+    user.active = False
+    ended = end_office_sessions(user.id)
+    return ended, _revoke_devices(user, "user_deactivated")
 
 
 def _active_devices(user):
@@ -279,9 +290,7 @@ def user_deactivate(user_id):
     if user.id == g.user.id:
         flash("Anda tidak dapat menonaktifkan akun Anda sendiri.", "error")
         return redirect(url_for("web.user_edit", user_id=user.id), code=303)
-    user.active = False
-    end_office_sessions(user.id)
-    revoked = _revoke_devices(user, "user_deactivated")
+    _ended, revoked = deactivate_account(user)
     audit("deactivate_user", target=f"user:{user.id}", devices_revoked=revoked)
     db.session.commit()
     flash(f"Akun {user.username} dinonaktifkan; {revoked} perangkat dicabut.", "info")

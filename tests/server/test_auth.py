@@ -114,6 +114,35 @@ def test_next_keeps_a_same_site_path(client, target):
     assert res.headers["Location"] == target
 
 
+DUKCAPIL_PW = "rahasia-dukcapil-balangan-7"
+
+
+@pytest.mark.parametrize("role, target, lands", [
+    ("disdukcapil", "/disdukcapil/berkas", "/disdukcapil/berkas"),
+    ("disdukcapil", "/disdukcapil", "/disdukcapil"),
+    ("disdukcapil", "/residents", "/disdukcapil/"),  # an office page: their home instead
+    ("disdukcapil", "/disdukcapilx/berkas", "/disdukcapil/"),
+    ("disdukcapil", "/", "/disdukcapil/"),
+    ("camat", "/disdukcapil/berkas", "/"),  # Disdukcapil's area: the office home instead
+    ("camat", "/disdukcapil", "/"),
+    ("operator", "/disdukcapil/rekap.xlsx", "/"),
+    ("camat", "/disdukcapilx", "/disdukcapilx"),  # a path that only starts alike
+])
+def test_next_stays_inside_the_area_of_the_role(app, client, role, target, lands):
+    with app.app_context():
+        create_user("dukcapil", DUKCAPIL_PW, "disdukcapil", None, kabupaten="6311")
+    username, password = ("dukcapil", DUKCAPIL_PW) if role == "disdukcapil" else (
+        role, PASSWORDS[role])
+    res = client.post("/login?next=" + target, data={"username": username, "password": password})
+    assert res.status_code == 302
+    assert res.headers["Location"] == lands
+
+
+def test_login_page_names_every_web_role(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "Camat" in html and "operator kecamatan" in html and "Disdukcapil" in html
+
+
 # ------------------------------------------------------------------ throttling
 
 def _wrong(client, username="camat", address="10.0.0.1", **headers):

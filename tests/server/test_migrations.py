@@ -208,3 +208,25 @@ def test_db_commands_for_operators(engine, pakkedes):
         unknown = pakkedes("db", command, "9999")
         assert unknown.exit_code == 1 and "revisi skema 9999 tidak dikenal" in unknown.output
     assert revision_of(engine) == head_revision()
+
+
+def test_downgrade_below_0006_refuses_while_disdukcapil_users_exist(engine, pakkedes):
+    """Their kecamatan_code is empty, which the older schema cannot hold: refused before any
+    change (on SQLite too, no half-copied table left behind), then fine once they are gone."""
+    upgrade_database(engine)
+    assert pakkedes("create-user", "dukcapil-migrasi", "--role", "disdukcapil",
+                    "--kabupaten", "63.11").exit_code == 0
+    before = schema_picture(engine)
+
+    res = pakkedes("db", "downgrade", "0005")
+
+    assert res.exit_code == 1
+    assert "pengguna Disdukcapil" in res.output and "Traceback" not in res.output
+    assert revision_of(engine) == head_revision()
+    assert schema_picture(engine) == before
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM audit_log")
+        connection.exec_driver_sql("DELETE FROM users WHERE kecamatan_code IS NULL")
+    assert pakkedes("db", "downgrade", "0005").exit_code == 0
+    assert revision_of(engine) == "0005"
+    assert upgrade_database(engine).after == head_revision()

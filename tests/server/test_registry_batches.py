@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+import server.registry.batches as registry_batches
 from cah_testkit import forge_office_session
 from office_kit import Phone, audits, make_batch
 from server import create_app
@@ -283,7 +284,6 @@ def test_bad_inputs_are_refused_and_change_nothing(app, client, world):
         (receipt(client, batch, day="19/11/2026"), 400),  # before the handover
         (receipt(client, batch, hour="25:00"), 400),
         (receipt(client, batch, missing=[str(uuid.uuid4())]), 400),
-        (receipt(client, batch, missing=world["rids"]), 400),  # an empty batch
         (client.post(f"/disdukcapil/berkas/{batch}", data={"action": "hapus"}), 400),
     ]
     before = state(app, batch)
@@ -350,6 +350,8 @@ def test_the_detail_shows_identity_data_only(app, client, world):
         resident.kk_photo = "b" * 64
         resident.delivery = {"photo": "c" * 64, "signature_data": "U0lHTkFUVVJFREFUQQ==",
                              "gps": {"lat": -2.34567, "lon": 115.43219, "accuracy_m": 9}}
+        # the operator's free text on the handover: the kecamatan's copy only
+        db.session.get(Batch, world["batch"]).notes = "Catatan rahasia operator: HP 0812"
         db.session.commit()
     login(client)
     urls = [f"/disdukcapil/berkas/{world['batch']}"]
@@ -419,3 +421,134 @@ def test_pages_work_under_the_strict_csp(client, world):
         assert "style=" not in html and "<style" not in html and " onclick" not in html, url
         assert html.count("<script") == html.count(
             '<script type="module" src="/static/date-words.js"></script>'), url
+
+
+# ---------------------------------------------------------------- newcomer review (F2)
+
+def test_collected_batch_with_cards_still_waiting_is_partly_collected(app, client, auth, world):
+    """A collection that found a ready card missing: "Sudah diambil sebagian (1 menunggu)",
+    and Disdukcapil's page says what the kecamatan's team reported for that card."""
+    login(client)
+    ani, budi, citra = world["rids"]
+    batch = world["batch"]
+    assert receipt(client, batch).status_code == 302
+    assert client.post(f"/disdukcapil/berkas/{batch}", data={"action": "all_ready"}
+                       ).status_code == 302
+    client.post("/logout")
+    auth.login("operator")
+    assert client.post(f"/batches/{batch}", data={
+        "day": "2026-11-27", f"outcome-{ani}": "collected", f"outcome-{citra}": "collected",
+        f"outcome-{budi}": "not_printed", f"reason-{budi}": "blanko_habis"}).status_code == 302
+    client.post("/logout")
+    login(client)
+    html = page(client, f"/disdukcapil/berkas/{batch}")
+    assert "Sudah diambil sebagian (1 menunggu)" in html
+    row = re.search(rf'<tr data-resident="{budi}".*?</tr>', html, re.S).group(0)
+    assert "Tim kecamatan melaporkan KTP ini belum ada saat pengambilan 27/11/2026" in row
+    assert "row-warn" in row
+    assert "Sudah diambil sebagian (1 menunggu)" in page(client, "/disdukcapil/berkas")
+    # ready again: the card waits for the next trip, the report is gone
+    assert marks(client, batch, **{f"mark__{budi}": "ready"}).status_code == 302
+    html = page(client, f"/disdukcapil/berkas/{batch}")
+    assert "Tim kecamatan melaporkan" not in html
+    assert "Sudah diambil sebagian (1 menunggu)" in html
+    # everything collected: plain "Sudah diambil"
+    client.post("/logout")
+    auth.login("operator")
+    assert client.post(f"/batches/{batch}", data={
+        "day": "2026-11-28", f"outcome-{budi}": "collected"}).status_code == 302
+    client.post("/logout")
+    login(client)
+    html = page(client, f"/disdukcapil/berkas/{batch}")
+    assert "Sudah diambil sebagian" not in html and "Sudah diambil" in html
+
+
+def test_receipt_without_an_hour_posted_again_is_the_same_receipt(app, client, world,
+                                                                  monkeypatch):
+    """No hour typed: the time is cut to the minute, and a stale tab's form posted again that
+    day is the same receipt (a no-op), not a refused "different" one."""
+    clock = [datetime(2026, 11, 21, 2, 15, 31, tzinfo=timezone.utc)]
+    monkeypatch.setattr(registry_batches, "utcnow", lambda: clock[0])
+    login(client)
+    citra = world["rids"][2]
+    assert receipt(client, world["batch"], missing=[citra], hour="").status_code == 302
+    with app.app_context():
+        received = as_utc(db.session.get(Batch, world["batch"]).received_at)
+    assert received == datetime(2026, 11, 21, 2, 15, tzinfo=timezone.utc)
+    before = state(app, world["batch"])
+    for later in (datetime(2026, 11, 21, 2, 15, 52, tzinfo=timezone.utc),
+                  datetime(2026, 11, 21, 5, 40, 7, tzinfo=timezone.utc)):
+        clock[0] = later
+        res = receipt(client, world["batch"], missing=[citra], hour="")
+        assert res.status_code == 302, res.get_data(as_text=True)
+        assert "sudah dicatat sebelumnya" in page(client, res.headers["Location"])
+    assert state(app, world["batch"]) == before
+    assert audits(app, "registry_receipt") == 1
+    # a different receipt is refused with the recorded time in WITA, not an ISO timestamp
+    res = receipt(client, world["batch"], missing=[], hour="")
+    assert res.status_code == 409
+    html = res.get_data(as_text=True)
+    assert ("Berkas ini sudah diterima pada 21/11/2026 10.15 WITA; penerimaan tidak dapat "
+            "diubah.") in html
+    assert "isi yang berbeda" not in html
+    assert state(app, world["batch"]) == before
+
+
+def test_both_batch_tables_scroll_inside_a_table_wrap(client, world):
+    login(client)
+    wrapped = re.compile(r'<div class="table-wrap">\s*<table class="data[^"]*" id="residents">')
+    assert wrapped.search(page(client, f"/disdukcapil/berkas/{world['batch']}"))
+    assert receipt(client, world["batch"]).status_code == 302
+    assert wrapped.search(page(client, f"/disdukcapil/berkas/{world['batch']}"))
+
+
+def test_timeline_says_waiting_time_recorded_for_office_and_disdukcapil_events(
+        client, auth, world):
+    login(client)
+    assert receipt(client, world["batch"]).status_code == 302
+    client.post("/logout")
+    auth.login("camat")
+    html = page(client, f"/residents/{world['rids'][0]}")
+    items = re.findall(r"<li>\s*<strong>(.*?)</strong>(.*?)</li>", html, re.S)
+    whens = {label: re.search(r'<div class="when">([^:<]+):', body).group(1)
+             for label, body in items}
+    assert whens["Berkas diterima Disdukcapil"] == "Waktu dicatat"
+    assert whens["Diserahkan ke Disdukcapil"] == "Waktu dicatat"  # made in the office
+    assert whens["Didaftarkan"] == "Waktu di HP"
+
+
+def test_a_partly_collected_batch_stays_in_the_work_of_disdukcapil(app, client, auth, world):
+    """The team collected the ready card and reported another not there; the unmarked cards
+    still wait for their print mark: the batch is "printing", not "collected"."""
+    ani, budi, _citra = world["rids"]
+    login(client)
+    assert receipt(client, world["batch"]).status_code == 302
+    assert marks(client, world["batch"], **{f"mark__{ani}": "ready"}).status_code == 302
+    auth.logout()
+    auth.login("operator")
+    assert client.post(f"/batches/{world['batch']}", data={
+        "day": "22/11/2026", f"outcome-{ani}": "collected", f"outcome-{budi}": "not_printed",
+        f"reason-{budi}": "blanko_habis"}).status_code == 302
+    auth.logout()
+    login(client)
+    link = f"/disdukcapil/berkas/{world['batch']}"
+    assert link in page(client, "/disdukcapil/berkas?status=printing")
+    assert link not in page(client, "/disdukcapil/berkas?status=collected")
+    assert "Diterima — menunggu tanda cetak (2)" in page(client, link)
+
+
+def test_a_merged_case_does_not_block_marking_all_ready(app, client, world):
+    ani, budi, citra = world["rids"]
+    login(client)
+    assert receipt(client, world["batch"]).status_code == 302
+    with app.app_context():
+        db.session.get(Resident, citra).merged_into = ani  # the camat merged a duplicate
+        db.session.commit()
+    assert "Diterima — menunggu tanda cetak (2)" in page(
+        client, f"/disdukcapil/berkas/{world['batch']}")
+    res = client.post(f"/disdukcapil/berkas/{world['batch']}", data={"action": "all_ready"})
+    assert res.status_code == 302
+    with app.app_context():
+        marked = dict(db.session.execute(select(BatchItem.resident_id, BatchItem.print_status)
+                                          .where(BatchItem.batch_id == world["batch"])).all())
+    assert marked == {ani: "ready", budi: "ready", citra: None}

@@ -256,6 +256,9 @@ def test_waiting_batches_oldest_first_with_ages(client, app, world):
     login_disduk(app, client)
     html = client.get("/disdukcapil/").get_data(as_text=True)
     page = tables(html)
+    assert page.tables["awaiting-receipt"][0] == [
+        "Kecamatan", "Nomor berita acara", "Diserahkan", "Menunggu", "Jumlah warga"]
+    assert page.tables["awaiting-marks"][0][:2] == ["Kecamatan", "Nomor berita acara"]
     receipt = page.tables["awaiting-receipt"][1:]
     # J1 (10 days), X1 (5 days); not the collected legacy batch, not another kabupaten's
     assert [r[:2] for r in receipt] == [["Juai", "BA/631101/2026/J1"],
@@ -374,3 +377,15 @@ def test_views_are_audited_without_personal_data(client, app, world):
             AuditEntry.target == "kabupaten:6311")).scalars().all()
         assert sorted(e.action for e in entries) == ["export_report", "view_dashboard"]
         assert all(not e.details or set(e.details) <= {"format"} for e in entries)
+
+
+def test_recap_table_is_set_to_fit_the_page(client, app, world):
+    """13 columns in the 1100px page of a 1280px screen: the kabupaten recap uses the compact
+    table style of office.css (measured in Chromium: it fits without scrolling)."""
+    login_disduk(app, client)
+    html = client.get("/disdukcapil/").get_data(as_text=True)
+    assert '<table class="data recap recap-wide" id="recap-kecamatan">' in html
+    res = client.get("/static/office.css")
+    css = res.get_data(as_text=True)
+    res.close()  # a static file response holds the file open
+    assert re.search(r"table\.data\.recap-wide \{ font-size: \.\d+em; \}", css)

@@ -341,7 +341,7 @@ def test_timeline_shows_the_disdukcapil_events(client, auth, world):
     assert "Alasan: Blanko habis (ditandai Disdukcapil)" in budi
     assert "(ditandai Disdukcapil)</p>" in budi  # the card issue in the Disdukcapil block
     cici = client.get(f"/residents/{world['cici']}").get_data(as_text=True)
-    assert "Tidak ada dalam berkas yang diterima Disdukcapil (diserahkan ulang)" in cici
+    assert "Tidak ada dalam berkas yang diterima Disdukcapil (perlu diserahkan ulang)" in cici
     assert "kembali ke Sudah Rekam" in cici
 
 

@@ -252,7 +252,7 @@ def _sync(session, client_id, desa, mutations):
                         body=SyncKit.body(client, mutations), now=NOW)
 
 
-def test_a_case_another_kecamatan_writes_meanwhile_makes_the_batch_fall_back(pg_engine):
+def test_a_case_another_kecamatan_writes_meanwhile_makes_the_batch_fall_back(pg_engine, caplog):
     """The one database error the batch meets in the field: an officer of another kecamatan
     (another counter, so no lock between them) inserts the same resident_id after this
     request's one read. The batch's INSERT waits for that transaction, fails on its commit,
@@ -269,6 +269,7 @@ def test_a_case_another_kecamatan_writes_meanwhile_makes_the_batch_fall_back(pg_
                                         "args": kit.register_args(resident_id=taken,
                                                                   desa_code=OTHER_DESA,
                                                                   kk_number=OTHER_KK)}])
+    holder_pid = holder.scalar(text("SELECT pg_backend_pid()"))
     outcome = {}
 
     def my_phone():
@@ -284,7 +285,10 @@ def test_a_case_another_kecamatan_writes_meanwhile_makes_the_batch_fall_back(pg_
         thread.start()
         with Session(pg_engine) as watcher:  # until the batch's INSERT waits on that row
             deadline = time.monotonic() + 20
-            while not watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            # Only a backend blocked by the holder counts (not any lock wait on the server).
+            while not watcher.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE :holder = ANY("
+                    "pg_blocking_pids(pid))"), {"holder": holder_pid}):
                 assert time.monotonic() < deadline, "the batch never waited for the other row"
                 time.sleep(0.02)
                 watcher.rollback()
@@ -292,6 +296,7 @@ def test_a_case_another_kecamatan_writes_meanwhile_makes_the_batch_fall_back(pg_
         holder.commit()
         holder.close()
         thread.join(30)
+    assert any("fell back to one by one" in r.getMessage() for r in caplog.records)
     results = outcome["response"]["results"]
     assert [(r["status"], r.get("code")) for r in results] == [
         ("applied", None), ("applied", None), ("rejected", "resident_exists"),

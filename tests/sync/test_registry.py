@@ -54,6 +54,13 @@ def hand_over(kit, phone, count=3, desa=(DESA_A,), actor=None):
     return args["batch_id"], ids
 
 
+def hand_over_existing(kit, phone, ids, actor=None):
+    """The recorded residents `ids` handed over again in a new batch; (batch id, ids)."""
+    args = pipeline_args("handover_batch", ids[0], resident_ids=list(ids))
+    assert kit.run(phone, "handover_batch", args, actor=actor)["status"] == "applied"
+    return args["batch_id"], list(ids)
+
+
 def receive(session, batch_id, missing=(), at=RECEIVED, now=LATER):
     batch = confirm_receipt(session, DISDUK, batch_id, received_at=at, missing=missing, now=now)
     session.commit()
@@ -190,7 +197,9 @@ def test_the_same_receipt_again_changes_nothing_a_different_one_is_refused(sessi
     for change in ({"missing": []}, {"missing": [a, b]},
                    {"missing": [b], "at": RECEIVED + timedelta(minutes=5)}):
         error = refused(session, "already_received", lambda: receive(session, batch_id, **change))
-        assert error.http_status == 409 and "2026-11-30T02:00:00Z" in error.message
+        assert error.http_status == 409 and error.message == (
+            "Berkas ini sudah diterima pada 30/11/2026 10.00 WITA; "
+            "penerimaan tidak dapat diubah.")
 
 
 @pytest.mark.parametrize("at, field", [
@@ -226,14 +235,58 @@ def test_receipt_at_the_handover_minute_is_accepted(session, kit):
     assert as_utc(receive(session, batch_id, at=HANDED).received_at) == HANDED
 
 
-@pytest.mark.parametrize("which", ["unknown", "all"])
-def test_missing_must_name_some_of_the_batch(session, kit, which):
+def test_missing_must_name_residents_of_the_batch(session, kit):
+    phone = kit.client()
+    batch_id, _ids = hand_over(kit, phone, count=2)
+    error = refused(session, "validation_error", lambda: receive(session, batch_id,
+                                                                 missing=[uid()]))
+    assert "missing" in error.fields
+
+
+def test_a_batch_whose_documents_are_all_missing_goes_back_whole(session, kit):
+    """No dead end: the whole batch returns to the kecamatan, which hands it over again."""
     phone = kit.client()
     batch_id, ids = hand_over(kit, phone, count=2)
-    missing = [uid()] if which == "unknown" else ids
-    error = refused(session, "validation_error", lambda: receive(session, batch_id,
-                                                                 missing=missing))
-    assert "missing" in error.fields
+    batch = receive(session, batch_id, missing=ids)
+    assert batch.received_at is not None and batch.verification_code
+    assert {session.get(Resident, rid).stage for rid in ids} == {"recorded"}
+    assert ready_count(session, kecamatan_code=KECAMATAN) == 0
+    again, _ = hand_over_existing(kit, phone, ids)
+    assert {session.get(Resident, rid).batch_id for rid in ids} == {again}
+
+
+def test_a_missing_resident_leaves_the_old_batch_s_card_issue_behind(session, kit):
+    phone = kit.client()
+    batch_id, (a, b) = hand_over(kit, phone, count=2)
+    record_collection(session, OPERATOR, batch_id=batch_id, collected_at=COLLECTED,
+                      now=COLLECTED, items=[{"resident_id": a, "outcome": "not_printed",
+                                             "reason": "blanko_habis"}])
+    session.commit()
+    assert session.get(Resident, a).card_issue["reason"] == "blanko_habis"
+    receive(session, batch_id, missing=[a], now=COLLECTED + timedelta(hours=1))
+    resident = session.get(Resident, a)
+    assert (resident.stage, resident.card_issue, resident.batch_id) == ("recorded", None, None)
+
+
+def test_cards_collected_before_a_late_receipt_are_no_differences(session, kit):
+    """The kecamatan collected before Disdukcapil recorded the receipt: nobody could mark."""
+    phone = kit.client()
+    batch_id, (a, b) = hand_over(kit, phone, count=2)
+    record_collection(session, OPERATOR, batch_id=batch_id, collected_at=COLLECTED,
+                      now=COLLECTED, items=[{"resident_id": a, "outcome": "collected"}])
+    session.commit()
+    receive(session, batch_id, now=COLLECTED + timedelta(hours=2))
+    assert collection_differences(session, [batch_id]) == {}
+    # b still waits and is marked; a later collection without taking it is a difference.
+    mark(session, batch_id, ready(b), now=COLLECTED + timedelta(hours=3))
+    record_collection(session, OPERATOR, batch_id=batch_id,
+                      collected_at=COLLECTED + timedelta(hours=4),
+                      now=COLLECTED + timedelta(hours=4),
+                      items=[{"resident_id": b, "outcome": "not_printed", "reason": "other",
+                              "reason_text": "Tidak ada di loket"}])
+    session.commit()
+    assert collection_differences(session, [batch_id]) == {
+        batch_id: [{"resident_id": b, "kind": "ready_not_collected"}]}
 
 
 def test_a_missing_card_already_collected_is_refused(session, kit):

@@ -7,18 +7,21 @@ Revises: 0005
   for a whole kabupaten; ``kecamatan_code`` becomes nullable (empty for that role).
 * ``batches``: ``received_at``, ``received_by_user_id``, ``receipt_recorded_at`` and
   ``verification_code`` — Disdukcapil's receipt of a handover (sync/registry.py).
-* ``batch_items``: ``received`` (were the documents in the physical batch) and the print
+* ``batch_items``: ``outcome_at`` (when the collection that set ``outcome`` took place),
+  ``received`` (were the documents in the physical batch) and the print
   mark ``print_status`` / ``print_reason`` / ``print_reason_text`` / ``print_marked_at`` /
   ``print_marked_by_user_id``.
 * ``residents``: ``card_ready_at`` — the card is printed and waits at Disdukcapil.
 
 Downgrade drops the new columns (receipts and print marks are lost; the events on the cases
 stay) and makes ``users.kecamatan_code`` required again, which fails while a Disdukcapil user
-exists: delete those users first. On SQLite `users` is copied to alter it; foreign keys are
+exists: it refuses (MigrationRefused) before changing anything — delete those users first. On SQLite `users` is copied to alter it; foreign keys are
 off for the run and checked before the commit (server/migrations/__init__.py, _migrating).
 """
 import sqlalchemy as sa
 from alembic import op
+
+from server.migrations import MigrationRefused
 
 revision = "0006"
 down_revision = "0005"
@@ -40,6 +43,7 @@ def upgrade():
         batch.add_column(sa.Column("receipt_recorded_at", _TZ, nullable=True))
         batch.add_column(sa.Column("verification_code", sa.String(length=12), nullable=True))
     with op.batch_alter_table("batch_items") as batch:
+        batch.add_column(sa.Column("outcome_at", _TZ, nullable=True))
         batch.add_column(sa.Column("received", sa.Boolean(), nullable=True))
         batch.add_column(sa.Column("print_status", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("print_reason", sa.String(length=30), nullable=True))
@@ -51,11 +55,18 @@ def upgrade():
 
 
 def downgrade():
+    kabupaten_users = op.get_bind().execute(sa.text(
+        "SELECT count(*) FROM users WHERE kecamatan_code IS NULL")).scalar()
+    if kabupaten_users:
+        raise MigrationRefused(
+            f"Ada {kabupaten_users} pengguna Disdukcapil (tanpa kecamatan): skema sebelum 0006 "
+            "tidak dapat menyimpannya. Hapus pengguna itu dulu, lalu turunkan skema lagi; "
+            "tidak ada yang diubah.")
     with op.batch_alter_table("residents") as batch:
         batch.drop_column("card_ready_at")
     with op.batch_alter_table("batch_items") as batch:
         for name in ("print_marked_by_user_id", "print_marked_at", "print_reason_text",
-                     "print_reason", "print_status", "received"):
+                     "print_reason", "print_status", "received", "outcome_at"):
             batch.drop_column(name)
     with op.batch_alter_table("batches") as batch:
         for name in ("verification_code", "receipt_recorded_at", "received_by_user_id",
