@@ -1,9 +1,17 @@
 """Helpers shared by the end-to-end tests (a unique module name: every conftest is imported
 as "conftest"). Labels and ids are those of docs/phone-app.md, "For end-to-end tests"."""
 import os
+import uuid
+from datetime import datetime, timezone
 
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, text
+
+from server.extensions import db
+from server.models import User
+from sync.context import SyncActor
+from sync.engine import process_sync
+from sync.models import Client
 
 CHROMIUM = os.environ.get("CAH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -79,3 +87,29 @@ def office_login(browser, server, username="camat", password="rahasia-camat"):
     page.get_by_role("button", name="Masuk").click()
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
     return page
+
+
+def apply_as_phone(app, steps, *, username="petugas", desa=("6311042005",), operations=None,
+                   at="2026-12-01T07:00:00+08:00"):
+    """Apply [(mutation name, args)] through the real sync engine as a new phone of
+    `username` would send them (one request), inside `app` (an app on the live server's
+    database). All must be applied; returns the results."""
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(username=username)).scalar_one()
+        now = datetime.now(timezone.utc)
+        client = Client(client_id=str(uuid.uuid4()), user_id=user.id, device_label="seed",
+                        token_hash=uuid.uuid4().hex * 2, created_at=now)
+        db.session.add(client)
+        db.session.flush()
+        actor = SyncActor(user_id=user.id, username=username, role=user.role,
+                          kecamatan_code=user.kecamatan_code, desa_codes=frozenset(desa),
+                          operations=operations or {})
+        body = {"protocol": 1, "client_id": client.client_id, "app_version": "seed",
+                "sent_at": now.isoformat(), "cursor": None,
+                "mutations": [{"id": i, "name": name, "at": at, "args": args}
+                              for i, (name, args) in enumerate(steps, 1)]}
+        results = process_sync(db.session, actor=actor, client=client, body=body, now=now,
+                               page_size=1)["results"]
+        assert {r["status"] for r in results} == {"applied"}, results
+        db.session.commit()
+    return results

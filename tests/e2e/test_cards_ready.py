@@ -13,13 +13,10 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from e2e_kit import login_phone, server_rows
+from e2e_kit import apply_as_phone, login_phone, server_rows
 from server import create_app
 from server.extensions import db
 from server.models import User
-from sync.context import SyncActor
-from sync.engine import process_sync
-from sync.models import Client
 from sync.registry import RegistryActor, confirm_receipt, mark_cards
 
 DESA = "6311042005"
@@ -58,23 +55,7 @@ def hand_over(server):
     steps += [("handover_batch", {"batch_id": batch, "number": BA_NUMBER,
                                   "resident_ids": list(ids.values()),
                                   "handed_at": "2026-12-02T09:00:00+08:00", "notes": None})]
-    with _app(server).app_context():
-        user = db.session.execute(db.select(User).filter_by(username="petugas")).scalar_one()
-        now = datetime.now(timezone.utc)
-        client = Client(client_id=str(uuid.uuid4()), user_id=user.id, device_label="seed",
-                        token_hash=uuid.uuid4().hex * 2, created_at=now)
-        db.session.add(client)
-        db.session.flush()
-        actor = SyncActor(user_id=user.id, username="petugas", role="petugas",
-                          kecamatan_code="631104", desa_codes=frozenset([DESA]))
-        body = {"protocol": 1, "client_id": client.client_id, "app_version": "seed",
-                "sent_at": now.isoformat(), "cursor": None,
-                "mutations": [{"id": i, "name": n, "at": "2026-12-01T07:00:00+08:00", "args": a}
-                              for i, (n, a) in enumerate(steps, 1)]}
-        results = process_sync(db.session, actor=actor, client=client, body=body, now=now,
-                               page_size=1)["results"]
-        assert {r["status"] for r in results} == {"applied"}, results
-        db.session.commit()
+    apply_as_phone(_app(server), steps, desa=(DESA,))
     return batch, ids
 
 

@@ -21,14 +21,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from e2e_kit import login_phone, office_login, server_rows as rows, typed_date
+from e2e_kit import apply_as_phone, login_phone, office_login, server_rows as rows, typed_date
 from server import create_app
 from server.extensions import db
 from server.models import User
 from server.operations import Operation, OperationDesa
-from sync.context import SyncActor
-from sync.engine import process_sync
-from sync.models import Client
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DESA = "6311042005"
@@ -85,23 +82,9 @@ def seed_cases(server):
         op.desa.append(OperationDesa(desa_code=DESA, target=10))
         db.session.add(op)
         db.session.flush()
-        user = db.session.execute(db.select(User).filter_by(username="petugas")).scalar_one()
-        now = datetime.now(timezone.utc)
-        client = Client(client_id=str(uuid.uuid4()), user_id=user.id, device_label="seed",
-                        token_hash=uuid.uuid4().hex * 2, created_at=now)
-        db.session.add(client)
-        db.session.flush()
-        actor = SyncActor(user_id=user.id, username="petugas", role="petugas",
-                          kecamatan_code=BATUMANDI, desa_codes=frozenset([DESA]),
-                          operations={DESA: op.id})
-        body = {"protocol": 1, "client_id": client.client_id, "app_version": "seed",
-                "sent_at": now.isoformat(), "cursor": None,
-                "mutations": [{"id": i, "name": name, "at": "2026-12-01T07:00:00+08:00",
-                               "args": args} for i, (name, args) in enumerate(steps, 1)]}
-        results = process_sync(db.session, actor=actor, client=client, body=body, now=now,
-                               page_size=1)["results"]
-        assert {r["status"] for r in results} == {"applied"}, results
         db.session.commit()
+        operation_id = op.id
+    apply_as_phone(_app(server), steps, desa=(DESA,), operations={DESA: operation_id})
     return ids
 
 

@@ -7,18 +7,12 @@ phone, asks before a rejection, keeps choice buttons 44 px and the NIK on one li
 """
 import re
 import uuid
-from datetime import datetime, timezone
 from urllib.parse import unquote
 
 from playwright.sync_api import expect
 
-from e2e_kit import login_phone, register
+from e2e_kit import apply_as_phone, login_phone, register
 from server import create_app
-from server.extensions import db
-from server.models import User
-from sync.context import SyncActor
-from sync.engine import process_sync
-from sync.models import Client
 
 DESA = "6311042005"
 BA_NUMBER = "BA-NOTICE-07"
@@ -103,23 +97,7 @@ def seed(server, name, stage, nik, phone_number="0812-3456-789"):
                                    "items": [{"resident_id": rid, "outcome": "collected",
                                               "reason": None, "reason_text": None}]}),
         ]
-    with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(username="petugas")).scalar_one()
-        now = datetime.now(timezone.utc)
-        client = Client(client_id=str(uuid.uuid4()), user_id=user.id, device_label="seed",
-                        token_hash=uuid.uuid4().hex * 2, created_at=now)
-        db.session.add(client)
-        db.session.flush()
-        actor = SyncActor(user_id=user.id, username="petugas", role="petugas",
-                          kecamatan_code="631104", desa_codes=frozenset([DESA]))
-        body = {"protocol": 1, "client_id": client.client_id, "app_version": "seed",
-                "sent_at": now.isoformat(), "cursor": None,
-                "mutations": [{"id": i, "name": n, "at": "2026-12-01T07:00:00+08:00", "args": a}
-                              for i, (n, a) in enumerate(steps, 1)]}
-        results = process_sync(db.session, actor=actor, client=client, body=body, now=now,
-                               page_size=1)["results"]
-        assert {r["status"] for r in results} == {"applied"}, results
-        db.session.commit()
+    apply_as_phone(app, steps, desa=(DESA,))
     return rid
 
 
