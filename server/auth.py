@@ -3,6 +3,7 @@ registry/): server-side office sessions, CSRF, throttling, the `next=` check; th
 password check of web and device login."""
 import functools
 import hashlib
+import posixpath
 import secrets
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -153,6 +154,10 @@ def next_for(user, target):
     if target is None:
         return None
     path = urlsplit(target).path
+    if "%2e" in path.lower():
+        return None  # an encoded dot segment: where the browser ends cannot be told here
+    # The path the browser will open: "/disdukcapil/../users" is /users.
+    path = posixpath.normpath(path) if path else path
     inside = path == REGISTRY_PREFIX or path.startswith(REGISTRY_PREFIX + "/")
     return target if inside == (user.role == "disdukcapil") else None
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .changeseq import allocate_change_seqs
 from .models import Batch, BatchItem, as_utc
+from .registry import marked_ready_after
 from .records import (
     Author,
     Rejection,
@@ -104,16 +105,23 @@ def collect(author: Author, scope: Scope, *, batch_id: str, items: list[dict[str
         elif rank(resident.stage) > rank("sent_to_registry"):
             continue  # already collected (or delivered): the forward event wins
         else:
-            resident.card_issue = {"reason": item["reason"], "reason_text": item.get("reason_text"),
-                                   "batch_id": batch_id, "at": at}
-            resident.card_ready_at = None  # not there after all: no longer "siap diambil"
-            kind, payload = "card_not_printed", {"batch_id": batch_id, **resident.card_issue}
+            issue = {"reason": item["reason"], "reason_text": item.get("reason_text"),
+                     "batch_id": batch_id, "at": at}
+            if not marked_ready_after(row, collected_at):
+                resident.card_issue = issue
+                resident.card_ready_at = None  # not there after all: no longer "siap diambil"
+            # else: a trip entered late, before Disdukcapil's ready mark: the card waits for
+            # the next trip; the report stays in the history.
+            kind, payload = "card_not_printed", {"batch_id": batch_id, **issue}
+        if not (row.outcome == item["outcome"] == "collected" and row.outcome_at is not None):
+            row.outcome_at = as_utc(collected_at)  # a card collected twice keeps its first time
         row.outcome = item["outcome"]
-        row.outcome_at = as_utc(collected_at)
         row.reason = item.get("reason") if item["outcome"] == "not_printed" else None
         row.reason_text = item.get("reason_text") if item["outcome"] == "not_printed" else None
         row.updated_at = author.now
         author.touch(resident, seq)
         author.event(resident.resident_id, kind, payload)
-    batch.collected_at = as_utc(collected_at)  # SQLite keeps no offset: store UTC
+    # The latest trip in time (a trip entered late must not move it back); UTC: SQLite keeps no
+    # offset.
+    batch.collected_at = max(as_utc(collected_at), as_utc(batch.collected_at or collected_at))
     return batch

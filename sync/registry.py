@@ -335,6 +335,13 @@ def _clean_mark(mark: Any) -> dict[str, Any]:
             "reason_text": text if reason == "other" else None}
 
 
+def marked_ready_after(item: BatchItem, collected_at: datetime) -> bool:
+    """True when Disdukcapil marked the card ready after a collection at `collected_at` (with
+    the minute's grace of entered times): that trip could not have taken it."""
+    return (item.print_status == "ready" and item.print_marked_at is not None
+            and as_utc(item.print_marked_at) >= as_utc(collected_at) + _COLLECTION_GRACE)
+
+
 def collection_differences(session: Session, batch_ids: Iterable[str]) -> dict[str, list[dict]]:
     """What the collection found against Disdukcapil's marks, for batches with a receipt.
 
@@ -363,13 +370,16 @@ def collection_differences(session: Session, batch_ids: Iterable[str]) -> dict[s
     for batch_id, rid, outcome, status, marked_at, collected_at, recorded_at, outcome_at in rows:
         kind = None
         if outcome == "collected" and status != "ready":
-            # outcome_at is None on collections recorded before this column existed
-            late = (outcome_at is not None and recorded_at is not None
+            # Only a card never marked can be excused by a late receipt (outcome_at is None on
+            # collections recorded before this column existed).
+            late = (status is None and outcome_at is not None and recorded_at is not None
                     and as_utc(outcome_at) < as_utc(recorded_at))
             kind = None if late else "collected_not_ready"
-        elif status == "ready" and (outcome == "not_printed" or (
-                outcome is None and collected_at is not None and marked_at is not None
-                and as_utc(marked_at) < as_utc(collected_at) + _COLLECTION_GRACE)):
+        elif status == "ready" and marked_at is not None and (
+                (outcome == "not_printed" and outcome_at is not None
+                 and as_utc(marked_at) < as_utc(outcome_at) + _COLLECTION_GRACE)
+                or (outcome is None and collected_at is not None
+                    and as_utc(marked_at) < as_utc(collected_at) + _COLLECTION_GRACE)):
             kind = "ready_not_collected"
         if kind:
             found.setdefault(batch_id, []).append({"resident_id": rid, "kind": kind})

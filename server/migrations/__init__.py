@@ -11,8 +11,9 @@ How a database is brought to a revision (``upgrade_database``), judged by its ta
   then upgraded;
 * otherwise → upgraded from the revision it carries.
 
-Everything runs in one transaction: on PostgreSQL a failing upgrade leaves the database as it
-was (SQLite commits some DDL on its own, hence the backup before every upgrade, docs/deploy.md).
+Everything runs in one transaction: a failing upgrade leaves the database as it was, on
+PostgreSQL and on SQLite (an explicit BEGIN IMMEDIATE, see _migrating). Take a backup before
+every upgrade all the same (docs/deploy.md).
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,8 +105,9 @@ def upgrade_database(engine, revision="head"):
     """Bring the database of engine to revision ("head" or an id); returns an UpgradeResult.
 
     Raises UnknownSchema (nothing changed) for tables of ours without a revision that are not
-    the 0.1.0 schema, alembic.util.CommandError for an unknown revision, SQLAlchemyError when
-    the database refuses a step (on PostgreSQL nothing of the upgrade is then kept).
+    the 0.1.0 schema, alembic.util.CommandError for an unknown revision, MigrationRefused when a
+    step refuses, SQLAlchemyError when the database refuses a step (nothing of the upgrade is
+    then kept).
     """
     with _migrating(engine) as connection:
         config = alembic_config(connection)
@@ -164,8 +166,8 @@ def _migrating(engine):
     Changes"): Alembic's batch mode copies a table and drops the old one, and a drop of a
     referenced table fails while foreign keys are enforced. The pragma has no effect inside a
     transaction, hence outside it; it is switched on again for the pooled connection. Python's
-    sqlite3 opens no transaction before DDL on its own, so an explicit BEGIN makes the DDL
-    transactional too (a failed step leaves no half-copied table behind).
+    sqlite3 opens no transaction before DDL on its own, so an explicit BEGIN IMMEDIATE makes
+    the DDL transactional too (a failed step leaves no half-copied table behind).
     """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -178,7 +180,9 @@ def _migrating(engine):
         try:
             with connection.begin():
                 if sqlite:
-                    connection.exec_driver_sql("BEGIN")
+                    # IMMEDIATE: take the write lock now (waiting busy_timeout for a running
+                    # server's writes) instead of failing at the first write of a read.
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

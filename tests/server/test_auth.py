@@ -127,6 +127,9 @@ DUKCAPIL_PW = "rahasia-dukcapil-balangan-7"
     ("camat", "/disdukcapil", "/"),
     ("operator", "/disdukcapil/rekap.xlsx", "/"),
     ("camat", "/disdukcapilx", "/disdukcapilx"),  # a path that only starts alike
+    ("disdukcapil", "/disdukcapil/../users", "/disdukcapil/"),  # the browser opens /users
+    ("camat", "/x/../disdukcapil/berkas", "/"),
+    ("disdukcapil", "/disdukcapil/%2e%2e/users", "/disdukcapil/"),
 ])
 def test_next_stays_inside_the_area_of_the_role(app, client, role, target, lands):
     with app.app_context():

@@ -639,3 +639,61 @@ def test_a_card_marked_within_the_minute_of_the_collection_was_ready_for_it(sess
     session.commit()
     assert collection_differences(session, [batch_id]) == {
         batch_id: [{"resident_id": left, "kind": "ready_not_collected"}]}
+
+
+def test_a_trip_entered_late_does_not_undo_a_later_ready_mark(session, kit):
+    """Trip at 10.00 (card not there), ready mark at 11.00, the trip entered at 12.00: the card
+    still waits for the next trip, and no difference stands against it."""
+    phone = kit.client()
+    batch_id, (card,) = hand_over(kit, phone, count=1)
+    receive(session, batch_id)
+    trip = COLLECTED
+    mark(session, batch_id, ready(card), now=trip + timedelta(hours=1))
+    record_collection(session, OPERATOR, batch_id=batch_id, collected_at=trip,
+                      now=trip + timedelta(hours=2),
+                      items=[{"resident_id": card, "outcome": "not_printed",
+                              "reason": "blanko_habis"}])
+    session.commit()
+    resident = session.get(Resident, card)
+    assert resident.card_ready_at is not None and resident.card_issue is None
+    assert ready_count(session, kecamatan_code=KECAMATAN) == 1
+    assert collection_differences(session, [batch_id]) == {}
+    kinds = [e.kind for e in session.scalars(
+        select(ResidentEvent).where(ResidentEvent.resident_id == card))]
+    assert kinds[-1] == "card_not_printed"  # what the team reported stays in the history
+
+
+def test_an_earlier_trip_entered_afterwards_keeps_the_latest_trip(session, kit):
+    phone = kit.client()
+    batch_id, (taken, left) = hand_over(kit, phone, count=2)
+    receive(session, batch_id)
+    mark(session, batch_id, ready(left), now=COLLECTED - timedelta(days=1))
+    record_collection(session, OPERATOR, batch_id=batch_id, collected_at=COLLECTED,
+                      now=COLLECTED, items=[{"resident_id": taken, "outcome": "collected"}])
+    session.commit()
+    expected = sorted([(taken, "collected_not_ready"), (left, "ready_not_collected")])
+
+    def found():
+        return sorted((d["resident_id"], d["kind"])
+                      for d in collection_differences(session, [batch_id])[batch_id])
+    assert found() == expected
+    # A phone that synced late brings an older trip (nothing taken that day).
+    record_collection(session, OPERATOR, batch_id=batch_id,
+                      collected_at=COLLECTED - timedelta(days=2), now=COLLECTED,
+                      items=[{"resident_id": taken, "outcome": "collected"}])
+    session.commit()
+    assert as_utc(session.get(Batch, batch_id).collected_at) == COLLECTED
+    assert found() == expected
+
+
+def test_a_late_receipt_does_not_excuse_collecting_a_card_marked_not_printed(session, kit):
+    phone = kit.client()
+    batch_id, (card,) = hand_over(kit, phone, count=1)
+    receive(session, batch_id, now=COLLECTED)
+    mark(session, batch_id, not_printed(card), now=COLLECTED)
+    record_collection(session, OPERATOR, batch_id=batch_id,
+                      collected_at=COLLECTED - timedelta(days=2), now=COLLECTED,
+                      items=[{"resident_id": card, "outcome": "collected"}])
+    session.commit()
+    assert collection_differences(session, [batch_id]) == {
+        batch_id: [{"resident_id": card, "kind": "collected_not_ready"}]}
