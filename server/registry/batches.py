@@ -17,7 +17,13 @@ from wtforms.validators import InputRequired, ValidationError
 
 from sync.errors import OfficeError
 from sync.models import WITA, Batch, BatchItem, Resident, as_utc, utcnow
-from sync.registry import confirm_receipt, in_kabupaten, mark_cards, registry_batch
+from sync.registry import (
+    confirm_receipt,
+    in_kabupaten,
+    mark_cards,
+    marked_ready_after,
+    registry_batch,
+)
 from sync.stages import NOT_PRINTED_REASON_LABELS, SEX_LABELS
 
 from ..bounds import MSG_BAD_CHARACTER, bad_character
@@ -207,6 +213,9 @@ def batch_detail(batch_id):
         "registry_batch.html", batch=batch, rows=rows, form=form, counts=counts,
         state=batch_status(batch, counts), desa_names=_desa_names(rows),
         waiting={person.resident_id for item, person in rows if _waiting(batch, item, person)},
+        # the team's "not there" that still stands (not one of a trip before the ready mark)
+        reported={item.resident_id for item, _person in rows if item.outcome == "not_printed"
+                  and not marked_ready_after(item, item.outcome_at or batch.collected_at)},
         kecamatan=db.session.get(Wilayah, batch.kecamatan_code),
         creator=db.session.get(User, batch.created_by_user_id),
         receiver=(db.session.get(User, batch.received_by_user_id)

@@ -3,7 +3,7 @@ the berita acara of the receipt; its walls (kabupaten scope, no office page, no 
 delivery proof) and the login, nav and device refusal of the role."""
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -436,15 +436,16 @@ def test_collected_batch_with_cards_still_waiting_is_partly_collected(app, clien
                        ).status_code == 302
     client.post("/logout")
     auth.login("operator")
-    assert client.post(f"/batches/{batch}", data={
-        "day": "2026-11-27", f"outcome-{ani}": "collected", f"outcome-{citra}": "collected",
+    today = (datetime.now(timezone.utc) + timedelta(hours=8)).strftime("%d/%m/%Y")
+    assert client.post(f"/batches/{batch}", data={  # today, no hour: now, after the marks
+        "day": today, f"outcome-{ani}": "collected", f"outcome-{citra}": "collected",
         f"outcome-{budi}": "not_printed", f"reason-{budi}": "blanko_habis"}).status_code == 302
     client.post("/logout")
     login(client)
     html = page(client, f"/disdukcapil/berkas/{batch}")
     assert "Sudah diambil sebagian (1 menunggu)" in html
     row = re.search(rf'<tr data-resident="{budi}".*?</tr>', html, re.S).group(0)
-    assert "Tim kecamatan melaporkan KTP ini belum ada saat pengambilan 27/11/2026" in row
+    assert f"Tim kecamatan melaporkan KTP ini belum ada saat pengambilan {today}" in row
     assert "row-warn" in row
     assert "Sudah diambil sebagian (1 menunggu)" in page(client, "/disdukcapil/berkas")
     # ready again: the card waits for the next trip, the report is gone
@@ -456,7 +457,7 @@ def test_collected_batch_with_cards_still_waiting_is_partly_collected(app, clien
     client.post("/logout")
     auth.login("operator")
     assert client.post(f"/batches/{batch}", data={
-        "day": "2026-11-28", f"outcome-{budi}": "collected"}).status_code == 302
+        "day": today, f"outcome-{budi}": "collected"}).status_code == 302
     client.post("/logout")
     login(client)
     html = page(client, f"/disdukcapil/berkas/{batch}")
