@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from .changeseq import allocate_change_seqs
 from .models import Batch, BatchItem, as_utc
-from .registry import marked_ready_after
 from .records import (
     Author,
     Rejection,
@@ -23,6 +22,7 @@ from .records import (
     rank,
     where_it_stands,
 )
+from .registry import marked_ready_after
 from .schemas import iso_utc
 from .stages import later_stage
 from .step_order import flagged, recording_time
