@@ -18,6 +18,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
+from . import data
 from .harness import PASSWORDS
 
 CHROMIUM = os.environ.get("CAH_CHROMIUM", "/usr/bin/chromium")
@@ -318,6 +319,17 @@ _QUEUE_JS = """async (items) => {
 def queue_in_app(page, items: list[tuple[str, dict]]) -> int:
     """Save mutations through the app's db.js; returns the outbox size."""
     return page.evaluate(_QUEUE_JS, [[name, args] for name, args in items])
+
+
+def queue_registrations_offline(context, page, link, count: int,
+                                seed: int) -> tuple[list[dict], int]:
+    """The phone offline and the link down (a fault test's start): `count` synthetic
+    registrations (bench.data, `seed`) saved in the app's outbox. Returns (their args, the
+    outbox size after)."""
+    context.set_offline(True)
+    link.stop()
+    made = data.registrations(count, seed=seed)
+    return made, queue_in_app(page, [("register_resident", a) for a in made])
 
 
 def outbox_size(page) -> int:

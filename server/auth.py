@@ -177,13 +177,9 @@ def office_login_required(view):
 
 
 def home_url(user):
-    """The page a user lands on after login: Disdukcapil's recap (or its batch list while the
-    recap page does not exist), the office's home for the others."""
-    if user.role == "disdukcapil":
-        endpoint = ("registry.dashboard" if "registry.dashboard" in current_app.view_functions
-                    else "registry.batches")
-        return url_for(endpoint)
-    return url_for("web.index")
+    """The page a user lands on after login: Disdukcapil's recap, the office's home for the
+    others."""
+    return url_for("registry.dashboard" if user.role == "disdukcapil" else "web.index")
 
 
 def audit(action, target=None, *, kecamatan_code=None, **details):

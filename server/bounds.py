@@ -75,15 +75,6 @@ def date_in_range(value):
     return value is not None and DATE_MIN <= value <= DATE_MAX
 
 
-def query_date(name):
-    """A YYYY-MM-DD date of the query string inside DATE_MIN … DATE_MAX, else None."""
-    try:
-        value = date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
-    return value if date_in_range(value) else None
-
-
 class PlainText:
     """WTForms validator: the office's text as the phone's is stored (sync.wirefields): in
     NFC without invisible format characters (field.data is replaced by clean_text), and no

@@ -24,13 +24,14 @@ from typing import NamedTuple
 
 from sqlalchemy import case, null, select
 
+from sync.engine import CLOCK_SKEW_LIMIT_SECONDS
 from sync.models import Client, Resident, ResidentEvent, as_utc
 from sync.step_order import read_time
 
 from .operations import SOP_STEPS, _not_merged, _where
 from .statistics import FINISHED, percent
 
-CLOCK_AHEAD = timedelta(minutes=10)  # as sync/engine.py CLOCK_SKEW_LIMIT_SECONDS
+CLOCK_AHEAD = timedelta(seconds=CLOCK_SKEW_LIMIT_SECONDS)  # the engine's own limit
 FAR_BEFORE = timedelta(days=30)
 DEVICE, CORRECTED, SERVER = "device", "corrected", "server"
 CLOCK_NOTES = {CORRECTED: "jam HP dikoreksi", SERVER: "waktu server dipakai: jam HP salah"}

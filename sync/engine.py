@@ -22,7 +22,7 @@ from .notices import notices_for
 from .pull import DEFAULT_PAGE_SIZE, pull_changes
 from .records import NothingToChange, Rejection
 from .registration_batch import NAME as BATCH_NAME, apply_registrations
-from .registration_prefetch import drop_prefetch, registration_prefetch
+from .registration_prefetch import drop_prefetch, prefetch_read, registration_prefetch
 from .rejections import RejectionStore
 from .schemas import MAX_MUTATIONS, SyncRequestSchema, flatten_errors, iso_utc
 from .wirefields import parse_device_time
@@ -292,8 +292,11 @@ def _after_refusal(session: Session, mutation: dict, seqs: RequestSeqs) -> None:
     # registration refuses before it adds its case (and one filling a listed case has ended
     # the prefetch itself), so the registrations after it keep the one read — unless the
     # SAVEPOINT also undid the counter reservation: with it went (PostgreSQL) the lock that
-    # the read was made under, and another writer may have changed the cases since.
-    if mutation["name"] != "register_resident" or seqs.top is None:
+    # the read was made under, and another writer may have changed the cases since. A read
+    # not made yet (a first registration refused by its own checks) is made later, under the
+    # lock the next registration takes.
+    if mutation["name"] != "register_resident" or (seqs.top is None
+                                                   and prefetch_read(session)):
         drop_prefetch(session)
 
 

@@ -6,7 +6,7 @@ server/ calls it with its session and commits (or rolls back on OfficeError).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from .changeseq import allocate_change_seq
 from .errors import OfficeError
@@ -34,7 +34,8 @@ _SCHEMA = OfficeCorrectionSchema()
 
 def correct_identity_office(session, actor: OfficeActor, *, resident_id: str,
                             fields: dict[str, Any], reason: str | None, now: datetime,
-                            operations: Mapping[str, int] | None = None
+                            operations: Mapping[str, int] | None = None,
+                            desa_codes: Collection[str] | None = None
                             ) -> tuple[Resident, list[str]]:
     """Correct identity fields of a case of the actor's kecamatan; returns (the case, the
     names of the fields changed).
@@ -45,7 +46,8 @@ def correct_identity_office(session, actor: OfficeActor, *, resident_id: str,
     the phones of the old desa receive its id in changes.removed (sync/pull.py).
     Raises OfficeError: forbidden (another role), not_found (unknown, merged, another
     kecamatan's), validation_error (reason missing, a field invalid, a desa outside the
-    kecamatan, nothing changed; fields {name: message}).
+    kecamatan or, with desa_codes given, not one of them, nothing changed; fields
+    {name: message}).
     """
     require_role(actor, CORRECTION_ROLES)
     data = load_office_args(_SCHEMA, {"fields": dict(fields), "reason": reason})
@@ -55,7 +57,11 @@ def correct_identity_office(session, actor: OfficeActor, *, resident_id: str,
     author = office_author(session, actor, now)
     seq = allocate_change_seq(session)
     resident = office_resident(session, actor, resident_id)
-    if values.get("desa_code", resident.desa_code)[:6] != actor.kecamatan_code:
+    desa = values.get("desa_code", resident.desa_code)
+    # desa_codes: the kecamatan's desa as the wilayah table knows them (server/ owns it); a
+    # code that only looks like one would take the case off every phone.
+    if desa[:6] != actor.kecamatan_code or (
+            desa_codes is not None and desa != resident.desa_code and desa not in desa_codes):
         raise OfficeError("validation_error", MSG_DESA_OUTSIDE, {"desa_code": MSG_DESA_OUTSIDE})
     changes = changed_fields(resident, values)
     if not changes:

@@ -30,6 +30,7 @@ from .office_common import (
 )
 from .records import Author, Rejection, at_least, in_kecamatan
 from .schemas import RecordDoneArgsSchema, RecordFailedArgsSchema, iso_utc
+from .step_order import pickup_time, read_time
 
 OUTCOMES = ("done", "failed")
 MAX_ENTRIES = 500
@@ -59,16 +60,12 @@ def awaiting_recording(session: Session, kecamatan_code: str, day: date,
         Resident.desa_code.startswith(kecamatan_code, autoescape=True))
     start = datetime.combine(day, time(), WITA)
     end = start + timedelta(days=1)
-    rows = [r for r in session.scalars(query.order_by(Resident.desa_code, Resident.name_key))
-            if start <= _pickup_time(r, start) < end]
+    rows = []
+    for resident in session.scalars(query.order_by(Resident.desa_code, Resident.name_key)):
+        at = read_time(pickup_time(resident))  # aware UTC; None when missing or unreadable
+        if at is not None and start <= at < end:
+            rows.append(resident)
     return rows
-
-
-def _pickup_time(resident: Resident, fallback: datetime) -> datetime:
-    try:
-        return datetime.fromisoformat(str((resident.pickup or {}).get("at")).replace("Z", "+00:00"))
-    except ValueError:
-        return fallback - timedelta(days=2)  # unreadable: on no day
 
 
 def record_at_office(session: Session, actor: OfficeActor, *, entries: list[dict[str, Any]],

@@ -155,6 +155,12 @@ def prefetch_open(session: Session) -> bool:
     return _KEY in session.info
 
 
+def prefetch_read(session: Session) -> bool:
+    """True when the request's one read has been made (and is still kept)."""
+    prefetch = session.info.get(_KEY)
+    return prefetch is not None and prefetch.cases is not None
+
+
 def drop_prefetch(session: Session) -> None:
     """End the request's prefetch: something may have changed what it read."""
     session.info.pop(_KEY, None)

@@ -335,11 +335,18 @@ def _clean_mark(mark: Any) -> dict[str, Any]:
             "reason_text": text if reason == "other" else None}
 
 
-def marked_ready_after(item: BatchItem, collected_at: datetime) -> bool:
-    """True when Disdukcapil marked the card ready after a collection at `collected_at` (with
-    the minute's grace of entered times): that trip could not have taken it."""
-    return (item.print_status == "ready" and item.print_marked_at is not None
-            and as_utc(item.print_marked_at) >= as_utc(collected_at) + _COLLECTION_GRACE)
+def _after_trip(marked_at: datetime | None, trip_at: datetime | None) -> bool | None:
+    """Whether a mark at `marked_at` came after a trip at `trip_at` (entered to the minute,
+    hence a minute's grace); None when either time is unknown."""
+    if marked_at is None or trip_at is None:
+        return None
+    return as_utc(marked_at) >= as_utc(trip_at) + _COLLECTION_GRACE
+
+
+def marked_ready_after(item: BatchItem, collected_at: datetime | None) -> bool:
+    """True when Disdukcapil marked the card ready after a collection at `collected_at`: that
+    trip could not have taken it."""
+    return item.print_status == "ready" and bool(_after_trip(item.print_marked_at, collected_at))
 
 
 def collection_differences(session: Session, batch_ids: Iterable[str]) -> dict[str, list[dict]]:
@@ -375,11 +382,9 @@ def collection_differences(session: Session, batch_ids: Iterable[str]) -> dict[s
             late = (status is None and outcome_at is not None and recorded_at is not None
                     and as_utc(outcome_at) < as_utc(recorded_at))
             kind = None if late else "collected_not_ready"
-        elif status == "ready" and marked_at is not None and (
-                (outcome == "not_printed" and outcome_at is not None
-                 and as_utc(marked_at) < as_utc(outcome_at) + _COLLECTION_GRACE)
-                or (outcome is None and collected_at is not None
-                    and as_utc(marked_at) < as_utc(collected_at) + _COLLECTION_GRACE)):
+        elif status == "ready" and outcome != "collected" and _after_trip(
+                marked_at, outcome_at if outcome == "not_printed" else collected_at) is False:
+            # ready before the trip that reported it not there, or that did not take it
             kind = "ready_not_collected"
         if kind:
             found.setdefault(batch_id, []).append({"resident_id": rid, "kind": kind})

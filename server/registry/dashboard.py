@@ -3,7 +3,7 @@ recap as an XLSX workbook. The figures come from server/registry/recap.py; no pe
 is shown or exported (counts, kecamatan names, batch numbers and times only)."""
 import re
 
-from flask import current_app, g, render_template, url_for
+from flask import g, render_template, url_for
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -17,12 +17,8 @@ from . import bp, registry_login_required
 from .recap import FIGURE_LABELS, FIGURES, kabupaten_recap
 
 
-def _batch_url():
-    """url(batch_id) of the batch page (helper B's registry.batch_detail), or None while that
-    page does not exist: the recap still renders, without links."""
-    if "registry.batch_detail" not in current_app.view_functions:
-        return None
-    return lambda batch_id: url_for("registry.batch_detail", batch_id=batch_id)
+def _batch_url(batch_id):
+    return url_for("registry.batch_detail", batch_id=batch_id)
 
 
 @bp.get("/")
@@ -33,7 +29,7 @@ def dashboard():
     audit("view_dashboard", target=f"kabupaten:{recap.kabupaten_code}")
     db.session.commit()
     return render_template("registry_dashboard.html", recap=recap, figures=FIGURES,
-                           labels=FIGURE_LABELS, batch_url=_batch_url())
+                           labels=FIGURE_LABELS, batch_url=_batch_url)
 
 
 # ------------------------------------------------------------------------------ XLSX

@@ -26,7 +26,7 @@ from sync.step_order import time_order_flag
 from ..auth import audit, office_login_required
 from ..bounds import MSG_BAD_CHARACTER, PlainText, bad_character
 from ..extensions import db
-from ..formatting import terbilang, wita  # noqa: F401 (terbilang: imported by the tests)
+from ..formatting import wita
 from ..models import User, Wilayah
 from ..wilayah import desa_of
 from . import batch_receipt, bp

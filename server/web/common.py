@@ -6,9 +6,10 @@ import re
 from datetime import date, datetime, time
 from typing import Any, NamedTuple
 
-from flask import g
+from flask import abort, g
 from wtforms import StringField
 
+from sync.models import Resident
 from sync.office import OfficeActor
 from sync.signature import SignatureError, decode_signature, signature_svg
 
@@ -39,6 +40,15 @@ class Page(NamedTuple):
     total: int
     page: int
     pages: int
+
+
+def own_resident_or_404(resident_id):
+    """The live or merged case `resident_id` of the user's kecamatan; 404 for an unknown id
+    and for another kecamatan's case alike (it does not exist for this user)."""
+    resident = db.session.get(Resident, resident_id[:36])
+    if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
+        abort(404)
+    return resident
 
 
 def paginate(query, per_page):

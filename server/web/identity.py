@@ -8,7 +8,7 @@ resident's page again (400) with what was typed and the errors beside the fields
 from flask import abort, flash, g, redirect, request, url_for
 
 from sync.errors import OfficeError
-from sync.models import Resident, utcnow
+from sync.models import utcnow
 from sync.office_identity import CORRECTION_ROLES, correct_identity_office
 from sync.schemas_identity import IDENTITY_FIELDS
 
@@ -17,7 +17,7 @@ from ..extensions import db
 from ..operations import active_operation_map
 from ..wilayah import desa_of
 from . import bp
-from .common import FIELD_LABELS, office_actor
+from .common import FIELD_LABELS, office_actor, own_resident_or_404
 from .identity_form import BirthDateForm, correction_form
 from .residents import detail_page
 from .submissions import once
@@ -34,9 +34,7 @@ CLEARABLE = frozenset({"nik", "kk_number", "birth_place"})
 @once
 def resident_correct_identity(resident_id):
     """Apply the correction form: the identity fields as the form holds them and a reason."""
-    resident = db.session.get(Resident, resident_id[:36])
-    if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
-        abort(404)  # another kecamatan's resident does not exist for this user
+    resident = own_resident_or_404(resident_id)
     if g.user.role not in CORRECTION_ROLES:
         abort(403)
     date_form = BirthDateForm(request.form)
@@ -49,7 +47,7 @@ def resident_correct_identity(resident_id):
             db.session, office_actor(), resident_id=resident.resident_id,
             fields=_sent_fields(resident, request.form, date_form), now=utcnow(),
             reason=request.form.get("reason", ""),
-            operations=active_operation_map(db.session, codes))
+            operations=active_operation_map(db.session, codes), desa_codes=codes)
     except OfficeError as err:
         if err.code != "validation_error":
             raise  # answered by server.errors

@@ -30,7 +30,15 @@ from ..models import User, Wilayah
 from ..operations import filter_residents, operations_of, petugas_of
 from ..wilayah import desa_of
 from . import bp
-from .common import FIELD_LABELS, gps_text, office_actor, paginate, parse_time, signature_markup
+from .common import (
+    FIELD_LABELS,
+    gps_text,
+    office_actor,
+    own_resident_or_404,
+    paginate,
+    parse_time,
+    signature_markup,
+)
 from .identity_form import correction_form
 from .reports import resident_filters
 from .submissions import once
@@ -84,10 +92,7 @@ def residents():
 @office_login_required
 def resident_detail(resident_id):
     """One resident with the timeline of every accepted event."""
-    resident = db.session.get(Resident, resident_id[:36])
-    if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
-        abort(404)  # another kecamatan's resident does not exist for this user
-    return detail_page(resident)
+    return detail_page(own_resident_or_404(resident_id))
 
 
 def detail_page(resident, correction=None, status=200):
@@ -168,9 +173,7 @@ def _pipeline_evidence(resident, users):
 @once
 def resident_reopen(resident_id):
     """The camat reopens a rejected case (back to Terdata), with an optional note."""
-    resident = db.session.get(Resident, resident_id[:36])
-    if resident is None or not resident.desa_code.startswith(g.user.kecamatan_code):
-        abort(404)
+    resident = own_resident_or_404(resident_id)
     if g.user.role != "camat":
         abort(403)
     note = request.form.get("note", "").strip()

@@ -12,6 +12,7 @@ from bench.phone import (
     login_phone,
     outbox_size,
     queue_in_app,
+    queue_registrations_offline,
     register_via_form,
     sync_now,
     wait_sync_end,
@@ -77,10 +78,7 @@ def test_server_killed_while_the_phone_syncs(database_url, servers, proxies, chr
         context = browser.new_context()
         page = context.new_page()
         login_phone(page, link.url)
-        context.set_offline(True)
-        link.stop()
-        made = data.registrations(30, seed=41)
-        queue_in_app(page, [("register_resident", a) for a in made])
+        made, _queued = queue_registrations_offline(context, page, link, 30, seed=41)
         # slow upload: the request is still on its way when the server dies
         link.start(kbps=16, rtt_ms=100)
         mark = watch_sync(page)

@@ -5,8 +5,7 @@ for 40 registrations, plus the answer) can never pass; smaller batches after eac
 and the app must retry by itself (backoff) without the officer tapping anything."""
 import time
 
-from bench import data
-from bench.phone import login_phone, outbox_size, queue_in_app, watch_sync
+from bench.phone import login_phone, outbox_size, queue_registrations_offline, watch_sync
 
 TIME_LIMIT = 90
 RECORDS = 40
@@ -23,10 +22,8 @@ def test_phone_makes_progress_on_a_link_that_cuts_every_large_request(servers, p
         context = browser.new_context()
         page = context.new_page()
         login_phone(page, link.url)
-        context.set_offline(True)
-        link.stop()
-        made = data.registrations(RECORDS, seed=61)
-        assert queue_in_app(page, [("register_resident", a) for a in made]) == RECORDS
+        made, queued = queue_registrations_offline(context, page, link, RECORDS, seed=61)
+        assert queued == RECORDS
         link.start(kbps=0, rtt_ms=100, drop_prob=1.0, drop_max_bytes=4000, seed=12)
         watch_sync(page)
         context.set_offline(False)  # the app syncs on "online" and then paces itself
@@ -77,10 +74,7 @@ def test_update_check_waits_for_the_sync_that_online_starts(servers, proxies, ch
         context = browser.new_context()
         page = context.new_page()
         login_phone(page, link.url)
-        context.set_offline(True)
-        link.stop()
-        made = data.registrations(20, seed=62)
-        queue_in_app(page, [("register_resident", a) for a in made])
+        queue_registrations_offline(context, page, link, 20, seed=62)
         link.start(kbps=16, rtt_ms=400)  # a sync of a few seconds
         page.evaluate(_TIMELINE_JS)
         context.set_offline(False)

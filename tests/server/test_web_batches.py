@@ -12,7 +12,7 @@ from cah_testkit import forge_office_session
 from office_kit import Phone, audits, count, create_batch_form, csrf_token, make_batch
 from server import create_app
 from server.extensions import db
-from server.web.batches import terbilang
+from server.formatting import terbilang
 from sync.models import Batch, BatchItem, Resident, ResidentEvent
 
 # ---------------------------------------------------------------- permissions

@@ -105,6 +105,7 @@ def test_a_correction_is_audited_and_in_the_history(app, client, auth, verified)
     ({"nik": "12345"}, "NIK harus 16 digit angka."),
     ({"birth_date": "2099-01-01"}, "Tanggal lahir tidak boleh di masa depan."),
     ({"desa_code": "6311012001"}, "Desa harus berada di kecamatan Anda."),
+    ({"desa_code": "6311049999"}, "Desa harus berada di kecamatan Anda."),  # no such desa
     ({}, "Tidak ada data identitas yang berubah."),
 ])
 def test_refusals_change_nothing(app, client, auth, verified, changes, message):

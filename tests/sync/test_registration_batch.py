@@ -309,3 +309,18 @@ def test_a_case_another_kecamatan_writes_meanwhile_makes_the_batch_fall_back(pg_
         assert seqs == list(range(seqs[0], seqs[0] + 4))
         assert session.scalar(select(func.count()).select_from(ResidentEvent).where(
             ResidentEvent.client_id == mine)) == 4
+
+
+def refused_first(world, kit, client):
+    a = world.args
+    return ([kit.mutation(client, "register_resident", {**a[0], "nik": "123"})]
+            + [kit.mutation(client, "register_resident", args) for args in a[1:21]])
+
+
+def test_registrations_after_a_refused_first_one_are_batched(engine):
+    """Refused by its own checks before anything was read or locked: the one read is made by
+    the next registration, and the 20 after it still go in as one batch."""
+    world = World()
+    answers, _, _, seen = run(engine, world, batch=True, outbox=refused_first)
+    assert [r["status"] for r in answers[0]["results"]] == ["rejected"] + ["applied"] * 20
+    assert inserts_into_residents(seen) == [True]
